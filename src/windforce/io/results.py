@@ -1,0 +1,148 @@
+"""NetCDF and CSV writers that record parameters, units and provenance."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from windforce.io.atomic import atomic_path, atomic_write_text
+
+__all__ = ["provenance", "read_csv", "write_csv", "write_netcdf"]
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, complex):
+        return {"real": obj.real, "imag": obj.imag}
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def provenance(parameters: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Attributes that say what produced a result.
+
+    Returns ``windforce_version``, ``created`` (UTC, ISO 8601), the Python,
+    numpy and scipy versions and ``parameters`` as a JSON string.
+    """
+    import scipy
+
+    from windforce import __version__
+
+    return {
+        "windforce_version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "scipy_version": scipy.__version__,
+        "parameters": json.dumps(_jsonable(dict(parameters or {})), sort_keys=True),
+    }
+
+
+def write_netcdf(
+    dataset: Any,
+    path: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write an ``xarray.Dataset`` to NetCDF atomically, adding provenance attributes.
+
+    Units belong in each variable's ``attrs["units"]``; ``parameters`` are
+    stored as JSON in the global attribute ``parameters``.
+    """
+    ds = dataset.copy()
+    ds.attrs = {**ds.attrs, **provenance(parameters)}
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp)
+    return Path(path)
+
+
+def write_csv(
+    path: str | os.PathLike[str],
+    columns: Mapping[str, Any],
+    *,
+    units: Mapping[str, str] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    description: str = "",
+) -> Path:
+    """Write named columns to CSV atomically, with a ``#`` comment header.
+
+    The header holds the description, the provenance (see :func:`provenance`)
+    and the units of each column; the first non-comment line holds the column
+    names. Read it back with :func:`read_csv` or ``pandas.read_csv(path,
+    comment="#")``.
+    Columns may hold numbers or strings; all must have the same length.
+    """
+    names = list(columns)
+    data = [np.atleast_1d(np.asarray(columns[n])) for n in names]
+    lengths = {len(col) for col in data}
+    if len(lengths) > 1:
+        raise ValueError(
+            f"columns have different lengths: {dict(zip(names, lengths, strict=False))}"
+        )
+    lines = []
+    if description:
+        lines += [f"# {line}" for line in description.splitlines()]
+    for key, value in provenance(parameters).items():
+        lines.append(f"# {key}: {value}")
+    if units:
+        lines.append("# units: " + json.dumps({k: units[k] for k in names if k in units}))
+    lines.append(",".join(names))
+    for row in zip(*data, strict=True):
+        lines.append(",".join(_fmt(v) for v in row))
+    return atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    text = str(value)
+    if "," in text or '"' in text:
+        text = '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def read_csv(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a file written by :func:`write_csv`.
+
+    Returns ``(columns, header)``: the columns as arrays (numeric where
+    possible) and the ``# key: value`` header entries.
+    """
+    import csv
+
+    header: dict[str, str] = {}
+    rows: list[list[str]] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        body = []
+        for line in fh:
+            if line.startswith("#"):
+                key, sep, value = line[1:].strip().partition(": ")
+                if sep:
+                    header[key] = value
+            else:
+                body.append(line)
+        rows = list(csv.reader(body))
+    names, records = rows[0], rows[1:]
+    columns: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        raw = [r[i] for r in records]
+        try:
+            columns[name] = np.array([float(v) for v in raw])
+        except ValueError:
+            columns[name] = np.array(raw)
+    return columns, header

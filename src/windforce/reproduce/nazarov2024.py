@@ -1,0 +1,24 @@
+"""Nazarov, Todorov, Gross, PRL 133, 026301 (2024): Figs. 1-5 and their tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from windforce.errors import NotImplementedYetError
+from windforce.reproduce import part
+
+
+@part("nazarov2024", "fig1")
+def fig1(out: Path, *, quick: bool = False, progress: bool | None = None) -> list[Path]:
+    """Fig. 1 and the equilibrium-separation table."""
+    raise NotImplementedYetError(
+        "the electron-gas response and static pair interaction (windforce.jellium) do not exist yet"
+    )
+
+
+@part("nazarov2024", "dynamics")
+def dynamics(out: Path, *, quick: bool = False, progress: bool | None = None) -> list[Path]:
+    """Figs. 2-5: the diatomic impurity under a current pulse."""
+    raise NotImplementedYetError(
+        "the impurity equations of motion (windforce.jellium, Eqs. 12-14) do not exist yet"
+    )

@@ -1,0 +1,66 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from windforce import __version__
+from windforce.io import atomic_path, read_csv, write_csv, write_netcdf
+
+
+def test_csv_roundtrip_with_provenance(tmp_path):
+    path = write_csv(
+        tmp_path / "sub" / "table.csv",
+        {"d": np.array([1.0, 2.5]), "U": np.array([-0.1, 1e-17]), "kernel": ["rpa", "mcp07"]},
+        units={"d": "bohr", "U": "hartree"},
+        parameters={"rs": 2.0, "Z": (1, 1)},
+        description="a test table",
+    )
+    columns, header = read_csv(path)
+    np.testing.assert_array_equal(columns["d"], [1.0, 2.5])
+    np.testing.assert_array_equal(columns["U"], [-0.1, 1e-17])  # repr keeps every digit
+    assert columns["kernel"].tolist() == ["rpa", "mcp07"]
+    assert header["windforce_version"] == __version__
+    assert json.loads(header["parameters"]) == {"Z": [1, 1], "rs": 2.0}
+    assert json.loads(header["units"]) == {"d": "bohr", "U": "hartree"}
+
+
+def test_csv_rejects_ragged_columns(tmp_path):
+    with pytest.raises(ValueError, match="different lengths"):
+        write_csv(tmp_path / "x.csv", {"a": [1, 2], "b": [1]})
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_netcdf_roundtrip_with_attributes(tmp_path):
+    ds = xr.Dataset(
+        {"U": ("d", np.linspace(-1, 1, 5), {"units": "hartree"})},
+        coords={"d": ("d", np.arange(5.0), {"units": "bohr"})},
+    )
+    path = write_netcdf(ds, tmp_path / "out.nc", parameters={"rs": 2})
+    with xr.open_dataset(path) as back:
+        np.testing.assert_array_equal(back["U"].values, ds["U"].values)
+        assert back["U"].attrs["units"] == "hartree"
+        assert back.attrs["windforce_version"] == __version__
+        assert json.loads(back.attrs["parameters"]) == {"rs": 2}
+        assert "created" in back.attrs
+
+
+def test_atomic_write_leaves_old_file_intact_on_failure(tmp_path):
+    target = tmp_path / "result.txt"
+    target.write_text("finished work")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half-written")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "finished work"
+    assert sorted(os.listdir(tmp_path)) == ["result.txt"]  # no temporary left behind
+
+
+def test_atomic_write_replaces_on_success(tmp_path):
+    target = tmp_path / "result.txt"
+    target.write_text("old")
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+        assert target.read_text() == "old"  # not visible until the rename
+    assert target.read_text() == "new"
+    assert sorted(os.listdir(tmp_path)) == ["result.txt"]
