@@ -16,6 +16,10 @@ xc_kernel, gki_kernel, mcp07_parameters, KERNELS, STATIC_LIMIT, DYNAMIC_KERNELS
     RPA, ALDA, MCP07 (static, dynamic), rMCP07 and its static limit.
 chi
     Interacting χ(q, ω) (Eq. 15).
+pair_energy, pair_force, pair_interaction, equilibrium_separations
+    Static pair interaction of two nuclei, Eqs. 8-10, with error estimates.
+PairIntegrals, q_grid
+    The reusable q-quadrature of Eqs. 9-10 (graded at 2k_F, analytic tail).
 """
 
 from windforce.jellium.electron_gas import ElectronGas, check_rs, electron_gas
@@ -38,6 +42,18 @@ from windforce.jellium.lda import (
     xc_energy,
 )
 from windforce.jellium.lindhard import lindhard
+from windforce.jellium.pair import (
+    Equilibrium,
+    Estimate,
+    PairIntegrals,
+    PairInteraction,
+    equilibrium_separations,
+    force_zeros,
+    pair_energy,
+    pair_force,
+    pair_interaction,
+    q_grid,
+)
 from windforce.jellium.response import chi
 
 __all__ = [
@@ -46,18 +62,28 @@ __all__ = [
     "KERNELS",
     "STATIC_LIMIT",
     "ElectronGas",
+    "Equilibrium",
+    "Estimate",
     "LdaEnergy",
     "Mcp07Parameters",
+    "PairIntegrals",
+    "PairInteraction",
     "alda_kernel",
     "check_rs",
     "chi",
     "correlation_energy",
     "electron_gas",
+    "equilibrium_separations",
     "exchange_energy",
+    "force_zeros",
     "gki_kernel",
     "infinite_frequency_kernel",
     "lindhard",
     "mcp07_parameters",
+    "pair_energy",
+    "pair_force",
+    "pair_interaction",
+    "q_grid",
     "xc_energy",
     "xc_kernel",
 ]
