@@ -53,6 +53,7 @@ __all__ = [
 # (nodes per panel, grading levels towards 2kF, Q/kF) of the base and the check resolution
 _RESOLUTIONS = ((8, 12, 12.0), (12, 18, 20.0))
 _X_ASYMPTOTIC = 40.0
+_CHUNK = 2_000_000  # largest d x q matrix held at once
 
 
 class Estimate(NamedTuple):
@@ -200,12 +201,22 @@ class PairIntegrals:
         self.n4 = 4.0 * gas.n if tail else 0.0
 
     def brackets(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (b_U, b_F, b_F') at separations d > 0.
+        """Return (b_U, b_F, b_F') at separations d > 0 (any shape).
 
         U = Z1Z2 b_U/d, F = Z1Z2 b_F/d², b_F' = db_F/dd, so that
         dF/dd = Z1Z2 (b_F' − 2 b_F/d)/d².
         """
         d = np.asarray(d, dtype=float)
+        out = np.empty((3, d.size))
+        for sl in self._chunks(d.size):
+            out[:, sl] = self._brackets(d.ravel()[sl])
+        return out[0].reshape(d.shape), out[1].reshape(d.shape), out[2].reshape(d.shape)
+
+    def _chunks(self, n: int) -> list[slice]:
+        size = max(1, _CHUNK // self.q.size)
+        return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+    def _brackets(self, d: np.ndarray) -> np.ndarray:
         qd = np.multiply.outer(d, self.q)
         sin, cos = np.sin(qd), np.cos(qd)
         iu = sin @ self._wg_q
@@ -217,24 +228,28 @@ class PairIntegrals:
         iu += -n4 * d**4 * s[5] - a4 * d**6 * s[7]
         i_f += -n4 * d**4 * (s[5] - c[4]) - a4 * d**6 * (s[7] - c[6])
         idf += d * (-n4 * d**2 * s[3] - a4 * d**4 * s[5])
-        return 8.0 * iu + 1.0, 8.0 * i_f + 1.0, 8.0 * idf
+        return np.array([8.0 * iu + 1.0, 8.0 * i_f + 1.0, 8.0 * idf])
 
     def force_brackets(self, d: np.ndarray) -> np.ndarray:
-        """b_F on an array of separations (cheaper than :meth:`brackets`)."""
+        """b_F on a 1-D array of separations (cheaper than :meth:`brackets`)."""
         d = np.asarray(d, dtype=float)
-        qd = np.multiply.outer(d, self.q)
-        val = (np.sin(qd) - qd * np.cos(qd)) @ self._wg_q
-        if self.tail:
-            s, c = _tail_integrals(self.Q * d, 7)
-            val += -self.n4 * d**4 * (s[5] - c[4]) - self.a4 * d**6 * (s[7] - c[6])
-        return 8.0 * val + 1.0
+        out = np.empty(d.size)
+        for sl in self._chunks(d.size):
+            dd = d[sl]
+            qd = np.multiply.outer(dd, self.q)
+            val = (np.sin(qd) - qd * np.cos(qd)) @ self._wg_q
+            if self.tail:
+                s, c = _tail_integrals(self.Q * dd, 7)
+                val += -self.n4 * dd**4 * (s[5] - c[4]) - self.a4 * dd**6 * (s[7] - c[6])
+            out[sl] = 8.0 * val + 1.0
+        return out
 
     def force_bracket(self, d: float) -> float:
         """b_F at one separation (the function whose zeros are the equilibria)."""
         return float(self.force_brackets(np.array([d]))[0])
 
 
-def _check_pair_input(d, rs, Z1, Z2, kernel) -> np.ndarray:
+def _check_pair_input(d: object, rs: float, Z1: float, Z2: float, kernel: str) -> np.ndarray:
     d = check_range("d", d, 0.0, low_inclusive=False)
     electron_gas(rs)
     check_range("Z1", Z1, 0.0, low_inclusive=False)
@@ -243,7 +258,9 @@ def _check_pair_input(d, rs, Z1, Z2, kernel) -> np.ndarray:
     return d.astype(float)
 
 
-def _brackets_with_error(d: np.ndarray, rs: float, kernel: str, tol: float):
+def _brackets_with_error(
+    d: np.ndarray, rs: float, kernel: str, tol: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     flat = d.ravel()
     d_max = max(float(flat.max(initial=1.0)), 1.0 / electron_gas(rs).kF)
     results = [
@@ -379,10 +396,11 @@ def equilibrium_separations(
     Searches d in [0.2/k_F, (n_friedel + 1/2) π/k_F], i.e. over ``n_friedel``
     Friedel periods π/k_F, brackets the sign changes of F on a grid of spacing
     π/(40 k_F) and refines them with Brent's method. Minima of U are the zeros
-    where F changes from repulsive (> 0) to attractive. Every root is found
-    with two quadrature resolutions; their difference is the error estimate
-    (``d_error``), and ConvergenceError is raised if it exceeds ``tol`` k_F⁻¹
-    or if no minimum is found.
+    where F changes from repulsive (> 0) to attractive. The roots are found
+    with the finer of two quadrature resolutions; the Newton step from each
+    to the corresponding root of the coarser one is the error estimate
+    (``d_error``). ConvergenceError is raised if it exceeds ``tol``/k_F or
+    if no minimum is found.
     """
     gas = electron_gas(rs)
     check_choice("kernel", kernel, KERNELS)
