@@ -13,7 +13,6 @@ from tests.sweep.conftest import without_created
 from tests.sweep.points import as_dataset, sometimes_fails, spectrum
 from windforce.errors import ValidationError
 from windforce.sweep import RESULT_NAME, axis, product, run_sweep, zip_
-from windforce.sweep.store import PointStore
 from windforce.sweep.worker import available_cores
 
 GRID = product(axis("a", [0.1, 0.2, 0.3], units="eV"), zip_(b=[1.0, 2.0], c=[3, 4], dim="bc"))
@@ -86,8 +85,6 @@ def test_failures_are_recorded_and_do_not_stop_the_sweep(tmp_path):
     assert np.isnan(ds["y"].values[2, 0]) and ds["y"].values[1, 0] == 4
     assert ds.attrs["n_failed"] == 1
     # failed points are stored too; retry_failed recomputes them (and they fail again)
-    store = PointStore(tmp_path, {"function": {}, "inputs": {}})
-    assert store.dir.parent == tmp_path / "points"
     again = run_sweep(sometimes_fails, grid, tmp_path, executor="serial", retry_failed=True)
     assert again.attrs["n_failed"] == 1
 

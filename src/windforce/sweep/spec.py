@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import inspect
 import os
 import tomllib
@@ -76,13 +77,17 @@ class QuantityCall:
     base: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     base_dir: str = "."
+    module: str = ""
     _resolved: Quantity | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_resolved": None}
 
     def resolve(self) -> Quantity:
+        """The quantity; in a worker, first import ``module``, where it was registered."""
         if self._resolved is None:
+            if self.module:
+                importlib.import_module(self.module)
             self._resolved = resolve_quantity(self.quantity, self.base_dir)
         return self._resolved
 
@@ -183,7 +188,9 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
         raise ValidationError("base", base, "a path to a TOML input or a [base] table")
     options = {k: v for k, v in quantity.items() if k != "name"}
     call = QuantityCall(quantity["name"], dict(base), options, str(path.parent.resolve()))
-    call.resolve()  # fail now, not in every worker, if it does not exist
+    func = call.resolve().func  # fail now, not in every worker, if it does not exist
+    if ":" not in call.quantity and func.__module__ != "__main__":
+        call.module = func.__module__  # registered there: workers import it
     return SweepSpec(path, _axes(doc.get("axes")), call, str(doc.get("title", "")), base_file)
 
 
