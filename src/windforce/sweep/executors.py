@@ -53,7 +53,7 @@ def _processes(
 ) -> Iterator[Done]:
     workers = min(workers or available_cores(), len(tasks))
     env = thread_env(workers)
-    log.info("process pool: %d workers, %s threads each", workers, env["OMP_NUM_THREADS"])
+    log.info("process pool: %d workers, %s BLAS threads each", workers, env["OMP_NUM_THREADS"])
     with capped_threads(env):
         pool = ProcessPoolExecutor(
             max_workers=workers,
@@ -96,9 +96,10 @@ def _dask(
     if scheduler is None:
         workers = workers or available_cores()
         env = thread_env(workers)
-        with capped_threads(env):  # the nannies spawn their workers with these variables
+        # the nannies spawn their workers with these variables; ":0": port 8787 may be taken
+        with capped_threads(env):
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
         client = Client(cluster)
         log.info(

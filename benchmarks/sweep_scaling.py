@@ -1,0 +1,125 @@
+"""Sweep scaling: throughput with 1 and 2 workers (process pool and Dask), and per-point overhead.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_scaling.py [--points N] [--seconds S]``
+
+1. A CPU-bound sweep (dense symmetric eigenproblems, about ``S`` seconds per
+   point, one BLAS thread) runs with 1 and 2 workers on the process pool and
+   on a Dask LocalCluster (started beforehand; its start-up is printed
+   separately). Printed: wall time, points per second, and the 2-worker /
+   1-worker throughput ratio (goal: at least 1.7 on a 2-core machine).
+2. A trivial sweep (no work per point) measures what each executor adds per
+   point on top of the serial baseline, which already pays for the atomic
+   checkpoint file of every point; printed: Dask minus process pool.
+
+Every run starts from an empty sweep directory. The load average is printed
+before and after: other jobs on the machine distort the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+# One BLAS thread per process, set before numpy loads: the scaling comes from processes.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
+
+from windforce.sweep import axis, run_sweep  # noqa: E402
+from windforce.sweep.worker import available_cores  # noqa: E402
+
+SIZE = 160
+
+
+def eigen_work(point: dict) -> dict:
+    """CPU-bound: ``point['repeats']``-independent eigenvalue problems of a seeded matrix."""
+    rng = np.random.default_rng(point["i"])
+    a = rng.standard_normal((SIZE, SIZE))
+    h = a + a.T
+    total = 0.0
+    for k in range(REPEATS):
+        total += float(np.linalg.eigvalsh(h + k * np.eye(SIZE))[-1])
+    return {"top": total}
+
+
+def trivial(point: dict) -> dict:
+    return {"y": float(point["i"])}
+
+
+REPEATS = int(os.environ.get("WINDFORCE_BENCH_REPEATS", "0")) or 1
+
+
+def _timed(func, n: int, **kwargs) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        ds = run_sweep(func, axis("i", range(n)), Path(tmp), progress=False, **kwargs)
+        elapsed = time.perf_counter() - start
+    assert int(ds.attrs["n_failed"]) == 0
+    return elapsed
+
+
+def main() -> None:
+    global REPEATS
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--points", type=int, default=40, help="points of the CPU-bound sweep")
+    parser.add_argument("--seconds", type=float, default=0.25, help="CPU seconds per point")
+    parser.add_argument("--trivial", type=int, default=300, help="points of the overhead sweep")
+    args = parser.parse_args()
+
+    from distributed import Client, LocalCluster
+
+    print(f"cores: {available_cores()}, load average before: {os.getloadavg()}")
+    eigen_work({"i": 0})  # warm up, then calibrate the work per point
+    start = time.perf_counter()
+    eigen_work({"i": 0})
+    REPEATS = max(1, round(args.seconds / (time.perf_counter() - start)))
+    os.environ["WINDFORCE_BENCH_REPEATS"] = str(REPEATS)  # spawned workers read it at import
+    single = _timed(eigen_work, 4, executor="serial") / 4
+    print(f"CPU-bound point: {REPEATS} eigvalsh of {SIZE}x{SIZE}, {single * 1e3:.0f} ms serial")
+
+    clusters = {}
+    for n in (1, 2):
+        start = time.perf_counter()
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+        clusters[n] = (cluster, Client(cluster))
+        print(f"dask LocalCluster with {n} worker(s): start-up {time.perf_counter() - start:.2f} s")
+
+    print(f"\nCPU-bound sweep, {args.points} points (process pool start-up included)")
+    print(f"{'executor':<12}{'workers':>8}{'wall s':>10}{'points/s':>10}")
+    rates = {}
+    for name in ("processes", "dask"):
+        for n in (1, 2):
+            extra = {"scheduler": clusters[n][1]} if name == "dask" else {"workers": n}
+            wall = _timed(eigen_work, args.points, executor=name, **extra)
+            rates[name, n] = args.points / wall
+            print(f"{name:<12}{n:>8}{wall:>10.2f}{rates[name, n]:>10.2f}")
+    for name in ("processes", "dask"):
+        ratio = rates[name, 2] / rates[name, 1]
+        verdict = "meets" if ratio >= 1.7 else "MISSES"
+        print(f"throughput ratio 2/1 workers, {name}: {ratio:.2f} ({verdict} the 1.7 goal)")
+
+    n = args.trivial
+    base = _timed(trivial, n, executor="serial")
+    proc = _timed(trivial, n, executor="processes", workers=2)
+    dask = _timed(trivial, n, executor="dask", scheduler=clusters[2][1])
+    print(f"\ntrivial sweep, {n} points: wall per point (checkpoint write included)")
+    print(f"  serial        {base / n * 1e3:7.2f} ms")
+    print(f"  processes (2) {proc / n * 1e3:7.2f} ms  (pool start-up included)")
+    print(f"  dask (2)      {dask / n * 1e3:7.2f} ms  (running cluster)")
+    print(f"Dask overhead against the process pool: {(dask - proc) / n * 1e3:+.2f} ms per point")
+    for cluster, client in clusters.values():
+        client.close()
+        cluster.close()
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
