@@ -32,16 +32,24 @@ def _report_to_stderr() -> Iterator[None]:
 def _run(args: argparse.Namespace) -> int:
     from windforce.sweep import RESULT_NAME, run_sweep_file
 
-    with _report_to_stderr():
-        dataset = run_sweep_file(
-            args.file,
-            args.out,
-            executor=args.executor,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=args.progress,
-            retry_failed=args.retry_failed,
+    try:
+        with _report_to_stderr():
+            dataset = run_sweep_file(
+                args.file,
+                args.out,
+                executor=args.executor,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=args.progress,
+                retry_failed=args.retry_failed,
+            )
+    except KeyboardInterrupt:
+        print(
+            f"windforce sweep: interrupted; the finished points are saved in {args.out}: "
+            "run the same command again to resume",
+            file=sys.stderr,
         )
+        return 130
     result = Path(args.out) / RESULT_NAME
     print(result)
     failed = int(dataset.attrs["n_failed"])

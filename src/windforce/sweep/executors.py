@@ -73,8 +73,12 @@ def _processes(
                         "the finished points are saved: run the sweep again to resume"
                     ) from exc
                 yield index, point, result
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # Ctrl-C, or the consumer stopped: drop the points in flight
+            for process in list((pool._processes or {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 def _dask(
