@@ -92,13 +92,9 @@ class Grid:
     dims: tuple[Dim, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        names = [d.name for d in self.dims] + [a.name for a in self.axes]
-        seen: set[str] = set()
-        for dim in self.dims:
-            for name in {dim.name} | {a.name for a in dim.axes}:
-                if name in seen:
-                    raise ValidationError("axis names", names, "unique names across the grid")
-                seen.add(name)
+        names = [n for d in self.dims for n in {d.name} | {a.name for a in d.axes}]
+        if len(set(names)) != len(names):
+            raise ValidationError("axis names", names, "unique names across the grid")
 
     @property
     def axes(self) -> tuple[Axis, ...]:

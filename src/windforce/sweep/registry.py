@@ -108,7 +108,7 @@ def quantity_names() -> list[str]:
 
 
 def _load_file_module(path: Path) -> Any:
-    """Import a Python file as a module named after its content hash (so pickling is stable)."""
+    """Import a Python file once per content (an edited file is loaded afresh)."""
     source = path.read_bytes()
     name = f"_windforce_sweep_{path.stem}_{hashlib.sha256(source).hexdigest()[:12]}"
     if name not in sys.modules:

@@ -41,7 +41,7 @@ from windforce.sweep.registry import Quantity, resolve_quantity
 
 __all__ = ["QuantityCall", "SweepSpec", "apply_point", "load_sweep", "run_sweep_file"]
 
-_RANGES = {"values": list, "linspace": linspace, "arange": _arange, "logspace": logspace}
+_RANGES = {"linspace": linspace, "arange": _arange, "logspace": logspace}
 _TOP_KEYS = {"title", "base", "quantity", "axes"}
 
 
@@ -131,18 +131,19 @@ class SweepSpec:
 def _axis(name: str, table: Any) -> Grid:
     if not isinstance(table, Mapping):
         raise ValidationError(f"axes.{name}", table, "a table such as {values = [...]}")
-    kinds = [k for k in _RANGES if k in table]
-    unknown = set(table) - set(_RANGES) - {"units", "long_name"}
+    kinds = [k for k in ("values", *_RANGES) if k in table]
+    unknown = set(table) - {"values", *_RANGES, "units", "long_name"}
     if len(kinds) != 1 or unknown:
         raise ValidationError(
             f"axes.{name}",
             dict(table),
             "exactly one of values, linspace, arange, logspace (plus optional units, long_name)",
         )
-    spec = table[kinds[0]]
-    if kinds[0] != "values" and (not isinstance(spec, list) or len(spec) not in (2, 3)):
-        raise ValidationError(f"axes.{name}.{kinds[0]}", spec, "[start, stop, num or step]")
-    values = _RANGES[kinds[0]](spec) if kinds[0] == "values" else _RANGES[kinds[0]](*spec)
+    kind, spec = kinds[0], table[kinds[0]]
+    if not isinstance(spec, list) or (kind != "values" and len(spec) not in (2, 3)):
+        expected = "a list" if kind == "values" else "[start, stop, num or step]"
+        raise ValidationError(f"axes.{name}.{kind}", spec, expected)
+    values = spec if kind == "values" else _RANGES[kind](*spec)
     return axis(name, values, units=table.get("units", ""), long_name=table.get("long_name", ""))
 
 
