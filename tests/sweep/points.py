@@ -42,5 +42,8 @@ def as_dataset(point: dict):
     q = np.array([0.5, 1.0, 2.0])
     return xr.Dataset(
         {"chi": ("q", -point["x"] / (1 + q**2), {"units": "1/bohr^3"})},
-        coords={"q": ("q", q, {"units": "1/bohr"})},
+        coords={
+            "q": ("q", q, {"units": "1/bohr"}),
+            "kernel": ("q", np.array(["a", "b", "c"], dtype=object)),
+        },
     )

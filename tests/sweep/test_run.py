@@ -100,8 +100,11 @@ def _ragged(point):
     return {"v": np.ones(2 if point["n"] == 2 else 1)}
 
 
-def test_dataset_outputs_keep_their_coordinates(tmp_path):
+def test_dataset_outputs_keep_their_coordinates(tmp_path, caplog):
+    run_sweep(as_dataset, axis("x", [1.0, 2.0]), tmp_path, executor="serial")
     ds = run_sweep(as_dataset, axis("x", [1.0, 2.0]), tmp_path, executor="serial")
+    assert "unreadable" not in caplog.text  # string coordinates are stored without pickle
+    assert list(ds["kernel"].values) == ["a", "b", "c"]
     assert ds["chi"].dims == ("x", "q")
     assert ds["q"].attrs["units"] == "1/bohr" and ds["chi"].attrs["units"] == "1/bohr^3"
     np.testing.assert_allclose(ds["chi"].values[1], -2.0 / (1 + ds["q"].values ** 2))

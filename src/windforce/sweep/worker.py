@@ -108,7 +108,10 @@ def _normalize(result: Any, func: Callable[..., Any]) -> dict[str, Any]:
             attrs = {"units": units.get(str(name), ""), **var.attrs}
             variables[str(name)] = (tuple(map(str, var.dims)), _array(name, var.values), attrs)
         for name, var in result.coords.items():
-            coords[str(name)] = (tuple(map(str, var.dims)), np.asarray(var.values), var.attrs)
+            values = np.asarray(var.values)
+            if values.dtype.kind == "O":  # xarray keeps strings as objects; store them as text
+                values = values.astype(str)
+            coords[str(name)] = (tuple(map(str, var.dims)), values, var.attrs)
     elif isinstance(result, Mapping):
         for name, value in result.items():
             arr = _array(name, value)
