@@ -62,7 +62,7 @@ def test_entry_points_are_loaded_on_a_miss(monkeypatch):
         return [SimpleNamespace(value="tests.sweep.test_spec_registry")]
 
     monkeypatch.setattr(registry_module, "entry_points", fake_entry_points)
-    monkeypatch.setattr(registry_module.importlib, "import_module", loaded.append)
+    monkeypatch.setattr(registry_module, "importlib", SimpleNamespace(import_module=loaded.append))
     with pytest.raises(ValidationError, match="registered name"):
         registry_module.resolve_quantity("engine.unknown")
     assert loaded == ["tests.sweep.test_spec_registry"]
