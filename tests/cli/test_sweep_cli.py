@@ -117,3 +117,20 @@ def test_bad_sweep_files_are_rejected_with_status_2(tmp_path, capsys):
         sweep = _write(tmp_path / "bad.toml", text)
         assert main(["sweep", str(sweep), "--out", str(tmp_path / "o")]) == 2, label
         assert "windforce: error: invalid" in capsys.readouterr().err, label
+
+
+@pytest.mark.slow
+def test_docs_worked_example_runs_and_plots(tmp_path):
+    """docs/sweeps.md's worked example, as printed there."""
+    out = tmp_path / "bias_level"
+    assert main(["sweep", str(EXAMPLES / "bias_level.toml"), "--out", str(out)]) == 0
+    with xr.open_dataset(out / "result.nc") as ds:
+        current = ds["current"]
+        assert dict(ds.sizes) == {"bias": 21, "level.energy": 17}
+        assert abs(current.sel(bias=0.0)).max() < 1e-12  # no bias, no current
+        assert (current.diff("bias") > 0).all()  # more bias, more current
+        # symmetric in the level energy about mu = 0 (particle-hole symmetry of the model)
+        flipped = current.values[:, ::-1]
+        assert abs(current.values - flipped).max() < 1e-9
+    assert main(["plot", str(out / "result.nc")]) == 0
+    assert (out / "result.png").is_file()
