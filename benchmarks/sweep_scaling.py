@@ -72,7 +72,6 @@ def _timed(func, n: int, **kwargs) -> tuple[float, float]:
 
 def main() -> None:
     global REPEATS
-    logging.getLogger("distributed").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, default=24, help="points of the CPU-bound sweep")
     parser.add_argument("--seconds", type=float, default=0.2, help="CPU seconds per point")
@@ -140,6 +139,8 @@ def main() -> None:
         print(f"  {name:<10}{wall / n * 1e3:7.2f} ms  {notes[name]}")
     extra_ms = (best_trivial["dask"] - best_trivial["processes"]) / n * 1e3
     print(f"Dask overhead against the process pool: {extra_ms:+.2f} ms per point")
+    for name in ("scheduler", "core", "nanny", "worker"):  # quiet the shutdown chatter
+        logging.getLogger(f"distributed.{name}").setLevel(logging.WARNING)
     for cluster, client in clusters.values():
         client.close()
         cluster.close()
