@@ -105,6 +105,14 @@ def test_plot_default_output_and_bad_variable(results, capsys):
     assert "invalid var='nope'" in capsys.readouterr().err
 
 
+def test_plot_selects_a_slice_of_a_larger_sweep(results, tmp_path, capsys):
+    target = tmp_path / "slice.png"
+    assert main(["plot", str(results["2d"]), "--select", "b=2.4", "--out", str(target)]) == 0
+    assert target.is_file()
+    assert main(["plot", str(results["2d"]), "--select", "zz=1"]) == 2
+    assert "NAME=VALUE with NAME one of a, b" in capsys.readouterr().err
+
+
 def test_bad_sweep_files_are_rejected_with_status_2(tmp_path, capsys):
     cases = {
         "unknown key": 'quantity = {name = "x:y"}\nsweeps = 1\n',
