@@ -1,0 +1,49 @@
+"""Point functions used by the sweep tests (importable by worker processes)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from windforce.errors import ConvergenceError
+
+
+def spectrum(point: dict) -> dict:
+    """Deterministic scalar and array outputs; counts its calls in $WINDFORCE_TEST_COUNTER."""
+    counter = os.environ.get("WINDFORCE_TEST_COUNTER")
+    if counter:
+        with open(counter, "a", encoding="utf-8") as fh:
+            fh.write(f"{point}\n")
+    delay = float(os.environ.get("WINDFORCE_TEST_DELAY", "0"))
+    if delay:
+        time.sleep(delay)
+    a, b = float(point["a"]), float(point["b"])
+    e = np.linspace(-1.0, 1.0, 5)
+    return {"energy": a * b + np.sin(a), "lorentz": b / ((e - a) ** 2 + b**2), "n": int(a * 10)}
+
+
+spectrum.units = {"energy": "eV", "lorentz": "1/eV"}
+spectrum.dims = {"lorentz": ("omega",)}
+
+
+def sometimes_fails(point: dict) -> dict:
+    """Raises ConvergenceError where a > b."""
+    if point["a"] > point["b"]:
+        raise ConvergenceError(f"SCF did not converge at a={point['a']}")
+    return {"y": point["a"] + point["b"]}
+
+
+def as_dataset(point: dict):
+    """An xarray Dataset output with its own coordinate."""
+    import xarray as xr
+
+    q = np.array([0.5, 1.0, 2.0])
+    return xr.Dataset(
+        {"chi": ("q", -point["x"] / (1 + q**2), {"units": "1/bohr^3"})},
+        coords={
+            "q": ("q", q, {"units": "1/bohr"}),
+            "kernel": ("q", np.array(["a", "b", "c"], dtype=object)),
+        },
+    )
