@@ -57,8 +57,11 @@ class FrictionSpectrum:
     data
         The computed :class:`~windforce.jellium.impurity.FrictionIntegrals`.
     interpolation_error
-        Largest |A_spline − A| at the odd grid points for splines through the
-        even ones only (relative to max |A|): an estimate of the interpolation error.
+        Largest |A_spline − A| at the midpoints of the last refinement level of
+        :func:`friction_spectrum` (relative to max |A|).
+    unresolved
+        Intervals still above tolerance when the refinement stopped (at
+        integrable singularities of A(ω), e.g. a plasmon van Hove edge).
     """
 
     def __init__(self, data: FrictionIntegrals) -> None:
@@ -73,10 +76,8 @@ class FrictionSpectrum:
         # low-frequency expansion A/ω = c0 + c1 ω from the two lowest points
         self._c1 = (ys[:, 1] - ys[:, 0]) / (w[1] - w[0])
         self._c0 = ys[:, 0] - self._c1 * w[0]
-        half = interpolate.CubicSpline(np.log(w[::2]), ys[:, ::2], axis=1)
-        odd = np.log(w[1:-1:2])
-        diff = np.abs(half(odd) - ys[:, 1:-1:2]) * w[1:-1:2]
-        self.interpolation_error = float(np.max(diff) / np.max(np.abs(ys * w)))
+        self.interpolation_error = float("nan")
+        self.unresolved = 0
 
     def __call__(self, omega: np.ndarray) -> np.ndarray:
         """(A_s, A_∥, A_⊥) at real ω ≥ 0, shape (3, *omega.shape)."""
@@ -103,22 +104,55 @@ def friction_spectrum(
     kf: float,
     d: float,
     omega_max: float | None = None,
-    points_per_decade: int = 24,
+    points_per_decade: int = 12,
     refine: int = 1,
+    tol: float = 1e-3,
+    max_levels: int = 8,
 ) -> FrictionSpectrum:
-    """Compute the radial integrals on a log grid from 1e-3 E_F to ``omega_max`` (default 60 E_F).
+    """Compute A(ω) on an adaptive grid from 1e-3 E_F to ``omega_max`` (default 60 E_F).
 
-    The grid is denser (×3) between 0.5 and 3 ω_p-like scales (E_F to 6 E_F),
-    where plasmon onset and the continuum edges put kinks in A(ω).
+    Starts from a logarithmic grid and bisects (in log ω) every interval whose
+    midpoint value differs from the cubic-spline prediction by more than
+    ``tol`` |A| + 1e-2 ``tol`` max|A|, for up to ``max_levels`` levels. This
+    resolves the kinks and integrable singularities of A(ω) at the plasmon
+    onset (a van Hove-type edge where the plasmon dispersion has a minimum)
+    and where the plasmon enters the particle-hole continuum.
     """
     ef = 0.5 * kf * kf
     omega_max = 60.0 * ef if omega_max is None else float(omega_max)
     check_range("omega_max", omega_max, 10.0 * ef)
     decades = np.log10(omega_max / (1e-3 * ef))
     grid = np.geomspace(1e-3 * ef, omega_max, int(np.ceil(decades * points_per_decade)) + 1)
-    dense = np.geomspace(0.5 * ef, 6.0 * ef, int(np.ceil(np.log10(12.0) * points_per_decade * 3)))
-    grid = np.unique(np.concatenate([grid, dense]))
-    return FrictionSpectrum(friction_integrals(chi, grid, kf=kf, d=d, refine=refine))
+    data = friction_integrals(chi, grid, kf=kf, d=d, refine=refine)
+    vals = np.stack([data.self_, data.parallel, data.perpendicular])
+    flagged = np.ones(grid.size - 1, dtype=bool)
+    worst = 0.0
+    for _ in range(max_levels):
+        if not np.any(flagged):
+            break
+        spline = interpolate.CubicSpline(np.log(grid), vals / grid, axis=1)
+        left = np.nonzero(flagged)[0]
+        mids = np.sqrt(grid[left] * grid[left + 1])
+        new = friction_integrals(chi, mids, kf=kf, d=d, refine=refine)
+        new_vals = np.stack([new.self_, new.parallel, new.perpendicular])
+        err = np.max(np.abs(new_vals - spline(np.log(mids)) * mids), axis=0)
+        bad = err > tol * np.max(np.abs(new_vals), axis=0) + 1e-2 * tol * np.max(np.abs(vals))  # noqa: E501
+        worst = float(np.max(err / np.max(np.abs(vals)), initial=0.0))
+        order = np.argsort(np.concatenate([grid, mids]))
+        grid = np.concatenate([grid, mids])[order]
+        vals = np.concatenate([vals, new_vals], axis=1)[:, order]
+        is_new = np.concatenate([np.zeros(grid.size - mids.size, bool), np.ones(mids.size, bool)])
+        is_new = is_new[order]
+        # flag both halves of every interval whose midpoint was badly predicted
+        flagged = np.zeros(grid.size - 1, dtype=bool)
+        pos = np.nonzero(is_new)[0]
+        flagged[pos[bad] - 1] = True
+        flagged[pos[bad]] = True
+    out = FrictionIntegrals(grid, vals[0], vals[1], vals[2], None)
+    spec = FrictionSpectrum(out)
+    spec.interpolation_error = worst
+    spec.unresolved = int(np.count_nonzero(flagged))
+    return spec
 
 
 def transfer_functions(
@@ -203,6 +237,7 @@ class StepResponse(NamedTuple):
     kick: tuple[float, float]
     poles: list[Pole]
     tail_bound: float
+    sine_matrix: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _filon_sine_matrix(t: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -231,7 +266,7 @@ def step_response(
     t: np.ndarray,
     *,
     points_per_decade: int = 200,
-    sine_matrix: tuple[np.ndarray, np.ndarray] | None = None,
+    sine_matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> StepResponse:
     """Step response s_c(t), s_r(t) of Eqs. 12–13 by pole extraction + Filon sine synthesis.
 
@@ -250,17 +285,23 @@ def step_response(
     points_per_decade
         Density of the logarithmic ω-grid of the synthesis, from 1e-3/max(t) to ω_max.
     sine_matrix
-        A precomputed ``(omega_grid, W)`` from an earlier call with the same ``t``
-        (reuse across kernels and geometries).
+        ``StepResponse.sine_matrix`` of an earlier call, ``(omega_grid, W, t)``: reused
+        (across kernels and geometries) when its ``t`` equals this ``t`` and it
+        reaches this spectrum's ω_max.
     """
-    t = check_range("t", t, 0.0)
+    t = check_range("t", t, 0.0).astype(float)
+    if sine_matrix is not None and not (
+        np.array_equal(sine_matrix[2], t) and sine_matrix[0][-1] == spec.omega_max
+    ):
+        sine_matrix = None
     if sine_matrix is None:
         t_top = max(float(np.max(t)), 1.0)
         lo = min(1e-3 / t_top, 0.1 * spec.omega_min)
         n = int(np.ceil(np.log10(spec.omega_max / lo) * points_per_decade)) + 1
-        grid = np.concatenate([[0.0], np.geomspace(lo, spec.omega_max, n)])
-        sine_matrix = (grid, _filon_sine_matrix(t, grid))
-    grid, wmat = sine_matrix
+        grid = np.unique(np.concatenate([[0.0], np.geomspace(lo, spec.omega_max, n),
+                                         spec.data.omega]))
+        sine_matrix = (grid, _filon_sine_matrix(t, grid), t)
+    grid, wmat, _ = sine_matrix
     poles = response_poles(spec, geometry, imp, stiffness)
     g_c, g_r = transfer_functions(spec, grid, geometry, imp, stiffness)
     p_c, p_r = direct_coupling(imp)
@@ -278,4 +319,4 @@ def step_response(
     s_c = s_c.real + wmat @ r_c.real
     s_r = s_r.real + wmat @ r_r.real
     tail = float(max(abs(r_c[-1].real), abs(r_r[-1].real)) / np.pi)
-    return StepResponse(t, s_c, s_r, (p_c, p_r), poles, tail)
+    return StepResponse(t, s_c, s_r, (p_c, p_r), poles, tail, sine_matrix)
