@@ -18,7 +18,8 @@ def fig1(out: Path, *, quick: bool = False, progress: bool | None = None) -> lis
 
 @part("nazarov2024", "dynamics")
 def dynamics(out: Path, *, quick: bool = False, progress: bool | None = None) -> list[Path]:
-    """Figs. 2-5: the diatomic impurity under a current pulse."""
-    raise NotImplementedYetError(
-        "the impurity equations of motion (windforce.jellium, Eqs. 12-14) do not exist yet"
-    )
+    """Figs. 2-5: the diatomic impurity under a current pulse (dynamics.nc, fig2..fig5,
+    vibrations.csv, friction.csv, viscous_correction.csv)."""
+    from windforce.reproduce._nazarov2024_dynamics import run
+
+    return run(out, quick=quick, progress=progress)
