@@ -135,11 +135,11 @@ def _figures(runs: dict, out: Path) -> list[Path]:
                 else:
                     ax.plot(r.t, v, "k" + STYLES[k], lw=1.2, label=LABELS[k])
             r = runs[(rs, KERNELS[0])]
-            tt = np.concatenate([[-0.1 * r.pulse.duration], r.t])
-            pulse = np.where((tt >= 0) & (tt < r.pulse.duration), 1.0, 0.0)
-            ax.plot(tt, pulse * (1.0 if motion == "cm" else 0.5 * peak), color="0.5", ls=(0, (2, 2)),
-                    lw=0.8, label="pulse (schematic)")
-            ax.set_xlim(tt[0], r.t[-1])
+            big_t, t0 = r.pulse.duration, -0.1 * r.pulse.duration
+            level = 1.0 if motion == "cm" else 0.5 * peak
+            ax.plot([t0, 0, 0, big_t, big_t, r.t[-1]], [0, 0, level, level, 0, 0], color="0.5",
+                    ls=(0, (2, 2)), lw=0.8, label="pulse (schematic)")
+            ax.set_xlim(t0, r.t[-1])
             ax.set_title(f"$r_s$ = {rs:g} a.u.")
             ax.set_xlabel("t (a.u.)")
             sec = ax.secondary_xaxis("top", functions=(lambda x: x * ATOMIC_TIME_FS,
