@@ -185,9 +185,14 @@ def _log_term(slope: float, im: float, q1: float, q2: float, qr: float) -> compl
 
 
 def _cuts(omega: float, kf: float) -> list[float]:
+    """Kinks of χ_s(q, ω) in q at fixed ω: ω = q k_F ± q²/2, ω = q²/2 − q k_F, and 2k_F."""
     root = np.sqrt(kf * kf + 2.0 * omega)
     q_lo, q_hi = root - kf, root + kf
-    return sorted({0.0, q_lo, min(2.0 * kf, q_hi), q_hi, 8.0 * max(q_hi, 2.0 * kf)})
+    cuts = {0.0, q_lo, min(2.0 * kf, q_hi), q_hi, 8.0 * max(q_hi, 2.0 * kf)}
+    if 2.0 * omega < kf * kf:  # edges of the low-energy part of the continuum
+        inner = np.sqrt(kf * kf - 2.0 * omega)
+        cuts |= {kf - inner, kf + inner}
+    return sorted(cuts)
 
 
 def _radial(
@@ -195,8 +200,9 @@ def _radial(
 ) -> np.ndarray:
     """(A_s, A_∥, A_⊥) for all ω > 0: composite Gauss–Legendre, plasmon poles subtracted.
 
-    Segments in q: [0, q−] (above the continuum), [q−, min(2k_F, q+)], [.., q+]
-    (the continuum), tail [q+, 8 max(q+, 2k_F)], q± = sqrt(k_F² + 2ω) ± k_F.
+    Segments in q: [0, q−] (above the continuum), the continuum [q−, q+] split at
+    2k_F and (ω < E_F) at k_F ∓ sqrt(k_F² − 2ω), tail [q+, 8 max(q+, 2k_F)],
+    q± = sqrt(k_F² + 2ω) ± k_F.
     Panels are at most min(π/2d, k_F/4)/refine wide (the j_n(qd) oscillations),
     graded geometrically toward every segment end (the kinks of χ_s) and every
     plasmon root, 10 nodes each. Beyond the tail Δχ ~ ω²/q⁶ is negligible.
