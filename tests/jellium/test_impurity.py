@@ -42,7 +42,9 @@ def test_pair_weight_limits_and_series():
     # trace of the angular tensor: parallel + 2 perpendicular = j0
     np.testing.assert_allclose(
         pair_weight(x, "parallel") + 2 * pair_weight(x, "perpendicular"),
-        special.spherical_jn(0, x), atol=1e-13)
+        special.spherical_jn(0, x),
+        atol=1e-13,
+    )
 
 
 def _direct_3d(chi_f, omega, d, q_max=14.0, nt=160):

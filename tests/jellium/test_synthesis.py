@@ -37,8 +37,9 @@ def traces(setup):
 
 def _im_form(spec, imp, k, t, geometry):
     """Step response from Im G: s(t) = p + (2/π)∫ Im G (1 − cos ωt)/ω dω (dense trapezoid)."""
-    w = np.concatenate([np.geomspace(1e-9, 1e-2, 400001), np.geomspace(1e-2, spec.omega_max,
-                                                                         20001)[1:]])
+    w = np.concatenate(
+        [np.geomspace(1e-9, 1e-2, 400001), np.geomspace(1e-2, spec.omega_max, 20001)[1:]]
+    )
     g_c, _ = transfer_functions(spec, w, geometry, imp, k)
     f = g_c.imag[None, :] * (1 - np.cos(np.outer(t, w))) / w[None, :]
     return (2 / np.pi) * np.trapezoid(f, w, axis=1)
@@ -99,7 +100,7 @@ def test_rectangular_pulse_is_difference_of_steps(setup):
     t = time_grid(1e4, 3e4, 601)
     s = step_response(spec, "parallel", imp, k["parallel"], t)
     v = convolve_step(t, s.cm, s.kick[0], make_pulse("rectangular", 1e4))
-    n = int(round(1e4 / (t[1] - t[0])))
+    n = round(1e4 / (t[1] - t[0]))
     expect = s.cm.copy()
     expect[n:] -= s.cm[: t.size - n]
     np.testing.assert_allclose(v, expect, atol=1e-15)
@@ -124,8 +125,13 @@ def test_smooth_pulse_and_ac_drive(setup):
 
 @pytest.mark.parametrize(
     "args, kwargs",
-    [(("square", 1.0), {}), (("rectangular", 0.0), {}), (("rectangular", -5.0), {}),
-     (("smooth", 10.0), {"ramp": 6.0}), (("ac", 10.0), {"frequency": 0.0})],
+    [
+        (("square", 1.0), {}),
+        (("rectangular", 0.0), {}),
+        (("rectangular", -5.0), {}),
+        (("smooth", 10.0), {"ramp": 6.0}),
+        (("ac", 10.0), {"frequency": 0.0}),
+    ],
 )
 def test_bad_pulses(args, kwargs):
     with pytest.raises(ValidationError):
@@ -135,14 +141,20 @@ def test_bad_pulses(args, kwargs):
 @pytest.mark.slow
 def test_refinement_changes_traces_below_1e4_of_peak(setup, traces):
     """Doubling the q panels, the ω-spectrum density and the synthesis grid."""
-    spec, imp, k = setup
-    from windforce.jellium.synthesis import friction_spectrum
-    from windforce.jellium.response import chi
+    _spec, imp, _k = setup
     from windforce.jellium.electron_gas import electron_gas
+    from windforce.jellium.response import chi
+    from windforce.jellium.synthesis import friction_spectrum
 
     gas = electron_gas(RS)
-    fine = friction_spectrum(lambda q, w: chi(q, w, RS, KERNEL), kf=gas.kF, d=imp.d, refine=2,
-                             points_per_decade=24, tol=3e-4)
+    fine = friction_spectrum(
+        lambda q, w: chi(q, w, RS, KERNEL),
+        kf=gas.kF,
+        d=imp.d,
+        refine=2,
+        points_per_decade=24,
+        tol=3e-4,
+    )
     r = simulate_pulse(RS, KERNEL, traces.pulse, spectrum=fine, n_t=3001, points_per_decade=400)
     for key, v in traces.velocity.items():
         assert np.max(np.abs(r.velocity[key] - v)) < 1e-4 * np.max(np.abs(v)), key

@@ -55,8 +55,9 @@ def load_input(path: str | Path) -> dict[str, dict[str, Any]]:
             raise ValidationError("table", table, "one of " + ", ".join(_TABLES))
         for key in content:
             if key not in _TABLES[table]:
-                raise ValidationError(f"{table}.{key}", content[key],
-                                      "one of " + ", ".join(sorted(_TABLES[table])))
+                raise ValidationError(
+                    f"{table}.{key}", content[key], "one of " + ", ".join(sorted(_TABLES[table]))
+                )
     return {t: dict(data.get(t, {})) for t in _TABLES}
 
 
@@ -95,8 +96,9 @@ def run_input(cfg: dict[str, dict[str, Any]], out: str | Path | None = None) -> 
     d = imp_cfg.get("d")
     if d is not None:
         check_range("d", d, 0.0, low_inclusive=False)
-    imp = check_impurity(imp_cfg.get("z1", 1.0), imp_cfg.get("z2", 1.0), m1, m2,
-                         1.0 if d is None else d)
+    imp = check_impurity(
+        imp_cfg.get("z1", 1.0), imp_cfg.get("z2", 1.0), m1, m2, 1.0 if d is None else d
+    )
     if "ramp" in pul or shape == "smooth":
         check_range("ramp", pul.get("ramp", 0.0), 0.0, low_inclusive=False)
     if shape == "ac":
@@ -106,28 +108,62 @@ def run_input(cfg: dict[str, dict[str, Any]], out: str | Path | None = None) -> 
     imp = imp._replace(d=d)
     spec = spectrum_for(rs, kernel, d)
     duration = float(pul.get("duration", 10.0 / relaxation_rate(spec, imp)))
-    pulse = make_pulse(shape, duration, ramp=float(pul.get("ramp", 0.0)),
-                       frequency=float(pul.get("frequency", 0.0)))
+    pulse = make_pulse(
+        shape,
+        duration,
+        ramp=float(pul.get("ramp", 0.0)),
+        frequency=float(pul.get("frequency", 0.0)),
+    )
     t_end = float(outc.get("t_end", 2.0 * duration))
-    res = simulate_pulse(rs, kernel, pulse, z1=imp.z1, z2=imp.z2, m1=imp.m1, m2=imp.m2, d=d,
-                         t_end=t_end, n_t=n_t, geometries=geometries, spectrum=spec)
+    res = simulate_pulse(
+        rs,
+        kernel,
+        pulse,
+        z1=imp.z1,
+        z2=imp.z2,
+        m1=imp.m1,
+        m2=imp.m2,
+        d=d,
+        t_end=t_end,
+        n_t=n_t,
+        geometries=geometries,
+        spectrum=spec,
+    )
     vel = np.stack([[res.velocity[(g, m)] for m in MOTIONS] for g in geometries])
     ds = xr.Dataset(
         {
-            "velocity": (("geometry", "motion", "time"), vel,
-                         {"units": "j0/n (drift velocity)", "long_name": "c.m. or relative "
-                          "(V2 - V1) velocity"}),
+            "velocity": (
+                ("geometry", "motion", "time"),
+                vel,
+                {
+                    "units": "j0/n (drift velocity)",
+                    "long_name": "c.m. or relative (V2 - V1) velocity",
+                },
+            ),
             "current": (("time",), pulse_value(pulse, res.t), {"units": "j0"}),
             "time_fs": (("time",), res.t * ATOMIC_TIME_FS, {"units": "fs"}),
         },
-        coords={"time": ("time", res.t, {"units": "hbar/E_h"}), "geometry": list(geometries),
-                "motion": list(MOTIONS)},
-        attrs={"pulse_shape": shape, "pulse_duration": duration, "pulse_ramp": pulse.ramp,
-               "pulse_frequency": pulse.frequency, "time_units": "hbar/E_h",
-               "separation_bohr": d, "paper": "Nazarov, Todorov, Gross, PRL 133, 026301 (2024)"},
+        coords={
+            "time": ("time", res.t, {"units": "hbar/E_h"}),
+            "geometry": list(geometries),
+            "motion": list(MOTIONS),
+        },
+        attrs={
+            "pulse_shape": shape,
+            "pulse_duration": duration,
+            "pulse_ramp": pulse.ramp,
+            "pulse_frequency": pulse.frequency,
+            "time_units": "hbar/E_h",
+            "separation_bohr": d,
+            "paper": "Nazarov, Todorov, Gross, PRL 133, 026301 (2024)",
+        },
     )
-    params = {"gas": {"rs": rs, "kernel": kernel}, "impurity": imp._asdict(),
-              "pulse": pulse._asdict(), "output": {"t_end": t_end, "n_t": n_t}}
+    params = {
+        "gas": {"rs": rs, "kernel": kernel},
+        "impurity": imp._asdict(),
+        "pulse": pulse._asdict(),
+        "output": {"t_end": t_end, "n_t": n_t},
+    }
     target = Path(out if out is not None else outc.get("file", "pulse.nc"))
     return write_netcdf(ds, target, parameters=params)
 
@@ -139,8 +175,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _add_pulse(jsub: argparse._SubParsersAction) -> None:
-    p = jsub.add_parser("pulse", help="a diatomic impurity under a current pulse (Eqs. 12-14)",
-                        description=__doc__.split("\n\n")[1])
+    p = jsub.add_parser(
+        "pulse",
+        help="a diatomic impurity under a current pulse (Eqs. 12-14)",
+        description=__doc__.split("\n\n")[1],
+    )
     p.add_argument("input", help="TOML input file (see examples/jellium/pulse.toml)")
     p.add_argument("--out", default=None, help="output NetCDF file (default: [output] file)")
     p.set_defaults(func=_run)

@@ -1,4 +1,4 @@
-"""A diatomic impurity in the electron gas under a current pulse: the driver (Nazarov 2024, Figs. 2–5).
+"""A diatomic impurity in the HEG under a current pulse: the driver (Nazarov 2024, Figs. 2–5).
 
 Combines the static pair interaction (:mod:`windforce.jellium.pair`, Eqs. 8–10),
 the friction integrals and 2×2 equations of motion
@@ -35,8 +35,8 @@ from windforce.jellium.synthesis import (
 from windforce.units import DEUTERON_MASS, PROTON_MASS
 
 __all__ = [
-    "DiatomicDynamics",
     "MOTIONS",
+    "DiatomicDynamics",
     "equilibrium_separation",
     "relaxation_rate",
     "simulate_pulse",
@@ -83,15 +83,16 @@ def relaxation_rate(spec: FrictionSpectrum, imp: Impurity, geometry: str = "para
     w = np.array([spec.omega_min])
     a = spec(w)[:, 0] / w[0]
     a_pair = a[1] if geometry == "parallel" else a[2]
-    return float((1j * ((imp.z1**2 + imp.z2**2) * a[0] + 2 * imp.z1 * imp.z2 * a_pair)).real
-                 / imp.mc)
+    return float(
+        (1j * ((imp.z1**2 + imp.z2**2) * a[0] + 2 * imp.z1 * imp.z2 * a_pair)).real / imp.mc
+    )
 
 
 def time_grid(duration: float, t_end: float, n_t: int) -> np.ndarray:
     """A uniform grid 0, Δ, ..., ≥ t_end with T = duration on the grid, about n_t points."""
     check_range("T", duration, 0.0, low_inclusive=False)
     check_range("t_end", t_end, duration)
-    per_t = max(1, int(round((n_t - 1) * duration / t_end)))
+    per_t = max(1, round((n_t - 1) * duration / t_end))
     dt = duration / per_t
     return dt * np.arange(int(np.ceil(t_end / dt - 1e-9)) + 1)
 
@@ -175,11 +176,13 @@ def simulate_pulse(
     k = stiffness(imp.d, gas.rs, kernel, imp.z1, imp.z2)
     velocity, steps, poles = {}, {}, {}
     for g in geometries:
-        step = step_response(spectrum, g, imp, k[g], t, points_per_decade=points_per_decade,
-                             sine_matrix=sine_matrix)
+        step = step_response(
+            spectrum, g, imp, k[g], t, points_per_decade=points_per_decade, sine_matrix=sine_matrix
+        )
         sine_matrix = step.sine_matrix
         steps[g], poles[g] = step, step.poles
         velocity[(g, "cm")] = convolve_step(step.t, step.cm, step.kick[0], pulse)
         velocity[(g, "relative")] = convolve_step(step.t, step.relative, step.kick[1], pulse)
-    return DiatomicDynamics(gas.rs, kernel, imp, pulse, steps[geometries[0]].t, velocity, k, steps,
-                            poles, spectrum)
+    return DiatomicDynamics(
+        gas.rs, kernel, imp, pulse, steps[geometries[0]].t, velocity, k, steps, poles, spectrum
+    )

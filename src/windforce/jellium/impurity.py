@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from windforce.errors import ConvergenceError, check_choice, check_range
 
@@ -195,9 +195,7 @@ def _cuts(omega: float, kf: float) -> list[float]:
     return sorted(cuts)
 
 
-def _radial(
-    chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int
-) -> np.ndarray:
+def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -> np.ndarray:
     """(A_s, A_∥, A_⊥) for all ω > 0: composite Gauss–Legendre, plasmon poles subtracted.
 
     Segments in q: [0, q−] (above the continuum), the continuum [q−, q+] split at
@@ -208,8 +206,12 @@ def _radial(
     plasmon root, 10 nodes each. Beyond the tail Δχ ~ ω²/q⁶ is negligible.
     """
     h_max = min(0.5 * np.pi / d, 0.25 * kf) / refine
-    segs = [(i, a, b) for i, w in enumerate(omega) for a, b in zip(
-        _cuts(float(w), kf)[:-1], _cuts(float(w), kf)[1:], strict=False) if b - a > 1e-14 * kf]
+    segs = [
+        (i, a, b)
+        for i, w in enumerate(omega)
+        for a, b in zip(_cuts(float(w), kf)[:-1], _cuts(float(w), kf)[1:], strict=False)
+        if b - a > 1e-14 * kf
+    ]
     seg_w = np.array([omega[i] for i, _, _ in segs])
     seg_a = np.array([a for _, a, _ in segs])
     seg_b = np.array([b for _, _, b in segs])
@@ -229,7 +231,9 @@ def _radial(
         h = (b - a) / n
         parts = [np.linspace(a, b, n + 1)]
         for c in (a, b, *[r[0] for r in roots]):
-            parts.append(np.clip(c + np.outer([-1.0, 1.0], h * 0.3 ** np.arange(1, 8)), a, b).ravel())
+            parts.append(
+                np.clip(c + np.outer([-1.0, 1.0], h * 0.3 ** np.arange(1, 8)), a, b).ravel()
+            )
             parts.append(np.array([c]))
         edges = np.unique(np.concatenate(parts))
         lo, hi = edges[:-1, None], edges[1:, None]

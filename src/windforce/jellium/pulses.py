@@ -20,8 +20,15 @@ from scipy import signal
 
 from windforce.errors import ValidationError, check_choice, check_range
 
-__all__ = ["PULSE_SHAPES", "Pulse", "make_pulse", "pulse_density", "pulse_jumps", "pulse_value",
-           "convolve_step"]
+__all__ = [
+    "PULSE_SHAPES",
+    "Pulse",
+    "convolve_step",
+    "make_pulse",
+    "pulse_density",
+    "pulse_jumps",
+    "pulse_value",
+]
 
 PULSE_SHAPES = ("rectangular", "smooth", "ac")
 
@@ -82,14 +89,13 @@ def pulse_density(pulse: Pulse, t: np.ndarray) -> np.ndarray:
     tau, big_t = pulse.ramp, pulse.duration
     rate = 0.5 * np.pi / tau
     up = np.where((t >= 0) & (t <= tau), rate * np.sin(np.pi * t / tau), 0.0)
-    down = np.where((t >= big_t - tau) & (t <= big_t), -rate * np.sin(np.pi * (big_t - t) / tau),
-                    0.0)
+    down = np.where(
+        (t >= big_t - tau) & (t <= big_t), -rate * np.sin(np.pi * (big_t - t) / tau), 0.0
+    )
     return up + down
 
 
-def convolve_step(
-    t: np.ndarray, step: np.ndarray, kick: float, pulse: Pulse
-) -> np.ndarray:
+def convolve_step(t: np.ndarray, step: np.ndarray, kick: float, pulse: Pulse) -> np.ndarray:
     """Velocity under ``pulse`` from the step response on a uniform grid t_k = kΔ.
 
     Parameters
@@ -119,14 +125,14 @@ def convolve_step(
         k = tau / dt
         if abs(k - round(k)) > 1e-6:
             raise ValidationError("pulse", f"a step at t={tau:g}", f"steps on the grid Δ={dt:g}")
-        k = int(round(k))
+        k = round(k)
         if k < t.size:
             v[k:] += size * s_tilde[: t.size - k]
     rho = pulse_density(pulse, t)
     if np.any(rho):
         w = np.full(t.size, dt)
         w[0] = 0.5 * dt
-        k_end = int(round(pulse.duration / dt))
+        k_end = round(pulse.duration / dt)
         if k_end < t.size:
             w[k_end] = 0.5 * dt  # the density ends (or jumps to 0) at T
         # trapezoid in t' on the grid; s̃(0) = 0 makes the end point t' = t vanish

@@ -136,7 +136,7 @@ def friction_spectrum(
         new = friction_integrals(chi, mids, kf=kf, d=d, refine=refine)
         new_vals = np.stack([new.self_, new.parallel, new.perpendicular])
         err = np.max(np.abs(new_vals - spline(np.log(mids)) * mids), axis=0)
-        bad = err > tol * np.max(np.abs(new_vals), axis=0) + 1e-2 * tol * np.max(np.abs(vals))  # noqa: E501
+        bad = err > tol * np.max(np.abs(new_vals), axis=0) + 1e-2 * tol * np.max(np.abs(vals))
         worst = float(np.max(err / np.max(np.abs(vals)), initial=0.0))
         order = np.argsort(np.concatenate([grid, mids]))
         grid = np.concatenate([grid, mids])[order]
@@ -298,8 +298,9 @@ def step_response(
         t_top = max(float(np.max(t)), 1.0)
         lo = min(1e-3 / t_top, 0.1 * spec.omega_min)
         n = int(np.ceil(np.log10(spec.omega_max / lo) * points_per_decade)) + 1
-        grid = np.unique(np.concatenate([[0.0], np.geomspace(lo, spec.omega_max, n),
-                                         spec.data.omega]))
+        grid = np.unique(
+            np.concatenate([[0.0], np.geomspace(lo, spec.omega_max, n), spec.data.omega])
+        )
         sine_matrix = (grid, _filon_sine_matrix(t, grid), t)
     grid, wmat, _ = sine_matrix
     poles = response_poles(spec, geometry, imp, stiffness)
@@ -309,8 +310,10 @@ def step_response(
     s_c = np.full(t.shape, p_c, dtype=complex)
     s_r = np.full(t.shape, p_r, dtype=complex)
     for pole in poles:
-        for z, rc, rr in ((pole.z, pole.r_c, pole.r_r), (-np.conj(pole.z), -np.conj(pole.r_c),
-                                                          -np.conj(pole.r_r))):
+        for z, rc, rr in (
+            (pole.z, pole.r_c, pole.r_r),
+            (-np.conj(pole.z), -np.conj(pole.r_c), -np.conj(pole.r_r)),
+        ):
             r_c = r_c - rc / (grid - z)
             r_r = r_r - rr / (grid - z)
             e = (np.exp(-1j * z * t) - 1.0) / z

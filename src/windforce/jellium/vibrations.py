@@ -72,20 +72,22 @@ def phase_difference(
 def fit_damped_oscillation(
     t: np.ndarray, v: np.ndarray, omega_guess: float, gamma_guess: float
 ) -> tuple[float, float, float, float]:
-    """Fit v ≈ c + e^{−γt}[a cos ωt + b sin ωt] (least squares); return (ω, γ, σ_ω, σ_γ).
+    """Fit v ≈ c0 + c1 e^{−κt} + e^{−γt}[a cos ωt + b sin ωt]; return (ω, γ, σ_ω, σ_γ).
 
-    Raises ConvergenceError if the fit fails.
+    The slowly relaxing background c1 e^{−κt} is the c.m. relaxation pole, to which
+    the relative motion is coupled (Eqs. 12–13). Raises ConvergenceError if the fit fails.
     """
 
-    def model(tt: np.ndarray, w: float, g: float, a: float, b: float, c: float) -> np.ndarray:
-        return c + np.exp(-g * tt) * (a * np.cos(w * tt) + b * np.sin(w * tt))
+    def model(tt, w, g, a, b, c0, c1, k):
+        return (
+            c0 + c1 * np.exp(-k * tt) + np.exp(-g * tt) * (a * np.cos(w * tt) + b * np.sin(w * tt))
+        )
 
     t0 = t - t[0]
     amp = float(np.max(np.abs(v - np.mean(v))))
+    p0 = [omega_guess, gamma_guess, amp, amp, float(v[-1]), float(v[0] - v[-1]), gamma_guess]
     try:
-        popt, pcov = optimize.curve_fit(
-            model, t0, v, p0=[omega_guess, gamma_guess, amp, amp, float(np.mean(v))], maxfev=20000
-        )
+        popt, pcov = optimize.curve_fit(model, t0, v, p0=p0, maxfev=40000)
     except RuntimeError as exc:
         raise ConvergenceError(f"damped-oscillation fit failed: {exc}") from exc
     err = np.sqrt(np.abs(np.diag(pcov)))

@@ -93,20 +93,34 @@ def _dataset(runs: dict):
                     vel[i, j, a, b] = r.velocity[(g, m)]
     ds = xr.Dataset(
         {
-            "velocity": (("rs", "kernel", "geometry", "motion", "sample"), vel,
-                         {"units": "j0/n (drift velocity)",
-                          "long_name": "impurity velocity (c.m. or relative V2 - V1)"}),
+            "velocity": (
+                ("rs", "kernel", "geometry", "motion", "sample"),
+                vel,
+                {
+                    "units": "j0/n (drift velocity)",
+                    "long_name": "impurity velocity (c.m. or relative V2 - V1)",
+                },
+            ),
             "time": (("rs", "sample"), time, {"units": "hbar/E_h (atomic units of time)"}),
             "time_fs": (("rs", "sample"), time * ATOMIC_TIME_FS, {"units": "fs"}),
             "pulse_duration": (("rs",), dur, {"units": "hbar/E_h"}),
-            "separation": (("rs", "kernel"), d_eq, {"units": "bohr",
-                                                    "long_name": "d_eq of the static kernel"}),
+            "separation": (
+                ("rs", "kernel"),
+                d_eq,
+                {"units": "bohr", "long_name": "d_eq of the static kernel"},
+            ),
         },
-        coords={"rs": ("rs", list(RS_VALUES), {"units": "bohr"}), "kernel": list(KERNELS),
-                "geometry": list(GEOMETRIES), "motion": list(MOTIONS)},
-        attrs={"pulse_shape": "rectangular (Eq. 14): u = j0/n for 0 <= t < T, zero before",
-               "impurity": "proton (1) + deuteron (2), Z1 = Z2 = 1; relative = V2 - V1",
-               "paper": "Nazarov, Todorov, Gross, PRL 133, 026301 (2024), Figs. 2-5"},
+        coords={
+            "rs": ("rs", list(RS_VALUES), {"units": "bohr"}),
+            "kernel": list(KERNELS),
+            "geometry": list(GEOMETRIES),
+            "motion": list(MOTIONS),
+        },
+        attrs={
+            "pulse_shape": "rectangular (Eq. 14): u = j0/n for 0 <= t < T, zero before",
+            "impurity": "proton (1) + deuteron (2), Z1 = Z2 = 1; relative = V2 - V1",
+            "paper": "Nazarov, Todorov, Gross, PRL 133, 026301 (2024), Figs. 2-5",
+        },
     )
     return ds
 
@@ -129,21 +143,27 @@ def _figures(runs: dict, out: Path) -> list[Path]:
                     period = 2 * np.pi / max(r.poles[geometry][0].z.real, 1e-30)
                     width = max(3, int(period / (r.t[1] - r.t[0])) + 1)
                     ax.plot(r.t, v, color="0.8", lw=0.3)
-                    ax.plot(r.t, maximum_filter1d(v, width), "k" + STYLES[k], lw=1,
-                            label=LABELS[k])
+                    ax.plot(r.t, maximum_filter1d(v, width), "k" + STYLES[k], lw=1, label=LABELS[k])
                     ax.plot(r.t, minimum_filter1d(v, width), "k" + STYLES[k], lw=1)
                 else:
                     ax.plot(r.t, v, "k" + STYLES[k], lw=1.2, label=LABELS[k])
             r = runs[(rs, KERNELS[0])]
             big_t, t0 = r.pulse.duration, -0.1 * r.pulse.duration
             level = 1.0 if motion == "cm" else 0.5 * peak
-            ax.plot([t0, 0, 0, big_t, big_t, r.t[-1]], [0, 0, level, level, 0, 0], color="0.5",
-                    ls=(0, (2, 2)), lw=0.8, label="pulse (schematic)")
+            ax.plot(
+                [t0, 0, 0, big_t, big_t, r.t[-1]],
+                [0, 0, level, level, 0, 0],
+                color="0.5",
+                ls=(0, (2, 2)),
+                lw=0.8,
+                label="pulse (schematic)",
+            )
             ax.set_xlim(t0, r.t[-1])
             ax.set_title(f"$r_s$ = {rs:g} a.u.")
             ax.set_xlabel("t (a.u.)")
-            sec = ax.secondary_xaxis("top", functions=(lambda x: x * ATOMIC_TIME_FS,
-                                                       lambda x: x / ATOMIC_TIME_FS))
+            sec = ax.secondary_xaxis(
+                "top", functions=(lambda x: x * ATOMIC_TIME_FS, lambda x: x / ATOMIC_TIME_FS)
+            )
             sec.set_xlabel("t (fs)")
         axes[0].set_ylabel(("c.m." if motion == "cm" else "relative") + r" velocity ($j_0/\bar n$)")
         axes[0].legend(fontsize=7)
@@ -155,30 +175,80 @@ def _figures(runs: dict, out: Path) -> list[Path]:
 def _tables(runs: dict, out: Path) -> list[Path]:
     from windforce.io import write_csv
 
-    vib = {c: [] for c in ("rs", "kernel", "d_eq", "U2", "omega_harmonic", "omega_pole",
-                           "gamma_pole", "omega_fit", "gamma_fit", "omega_fit_err",
-                           "gamma_fit_err")}
-    fr = {c: [] for c in ("rs", "kernel", "geometry", "eta_self", "eta_pair", "gamma_cc",
-                          "gamma_cr", "gamma_rc", "gamma_rr", "rate_phase_I", "rate_phase_III")}
+    vib = {
+        c: []
+        for c in (
+            "rs",
+            "kernel",
+            "d_eq",
+            "U2",
+            "omega_harmonic",
+            "omega_pole",
+            "gamma_pole",
+            "omega_fit",
+            "gamma_fit",
+            "omega_fit_err",
+            "gamma_fit_err",
+        )
+    }
+    fr = {
+        c: []
+        for c in (
+            "rs",
+            "kernel",
+            "geometry",
+            "eta_self",
+            "eta_pair",
+            "gamma_cc",
+            "gamma_cr",
+            "gamma_rc",
+            "gamma_rr",
+            "rate_phase_I",
+            "rate_phase_III",
+        )
+    }
     for (rs, k), r in runs.items():
         imp, t, big_t = r.impurity, r.t, r.pulse.duration
         pole = r.poles["parallel"][0]
         vr = r.velocity[("parallel", "relative")]
         m = (t > big_t) & (t < big_t + min(6.0 / abs(pole.z.imag), 0.5 * big_t))
-        w_fit, g_fit, w_err, g_err = fit_damped_oscillation(t[m], vr[m], pole.z.real,
-                                                            -pole.z.imag)
-        for col, val in zip(vib, (rs, k, imp.d, r.stiffness["parallel"],
-                                  np.sqrt(r.stiffness["parallel"] / imp.mu), pole.z.real,
-                                  -pole.z.imag, w_fit, g_fit, w_err, g_err), strict=True):
+        w_fit, g_fit, w_err, g_err = fit_damped_oscillation(t[m], vr[m], pole.z.real, -pole.z.imag)
+        for col, val in zip(
+            vib,
+            (
+                rs,
+                k,
+                imp.d,
+                r.stiffness["parallel"],
+                np.sqrt(r.stiffness["parallel"] / imp.mu),
+                pole.z.real,
+                -pole.z.imag,
+                w_fit,
+                g_fit,
+                w_err,
+                g_err,
+            ),
+            strict=True,
+        ):
             vib[col].append(val)
         for g in ("parallel", "perpendicular"):
             rates = friction_rates(r.spectrum, imp, g)
             vc = r.velocity[(g, "cm")]
             m1 = (t > 0.05 * big_t) & (t < 0.3 * big_t)
             m3 = (t > 1.05 * big_t) & (t < 1.3 * big_t)
-            row = (rs, k, g, rates["eta_self"], rates["eta_pair"], rates["gamma_cc"],
-                   rates["gamma_cr"], rates["gamma_rc"], rates["gamma_rr"],
-                   fit_exponential_rate(t[m1], 1.0 - vc[m1]), fit_exponential_rate(t[m3], vc[m3]))
+            row = (
+                rs,
+                k,
+                g,
+                rates["eta_self"],
+                rates["eta_pair"],
+                rates["gamma_cc"],
+                rates["gamma_cr"],
+                rates["gamma_rc"],
+                rates["gamma_rr"],
+                fit_exponential_rate(t[m1], 1.0 - vc[m1]),
+                fit_exponential_rate(t[m3], vc[m3]),
+            )
             for col, val in zip(fr, row, strict=True):
                 fr[col].append(val)
     visc = {c: [] for c in ("rs", "geometry", "motion", "phase_I", "phase_II", "phase_III")}
@@ -186,30 +256,64 @@ def _tables(runs: dict, out: Path) -> list[Path]:
         dyn, sta = runs[(rs, "rmcp07")], runs[(rs, "rmcp07_static")]
         for g in GEOMETRIES:
             for mo in MOTIONS:
-                diff = phase_difference(dyn.t, dyn.velocity[(g, mo)], sta.velocity[(g, mo)],
-                                        dyn.pulse.duration)
-                for col, val in zip(visc, (rs, g, mo, diff["I"], diff["II"], diff["III"]),
-                                    strict=True):
+                diff = phase_difference(
+                    dyn.t, dyn.velocity[(g, mo)], sta.velocity[(g, mo)], dyn.pulse.duration
+                )
+                for col, val in zip(
+                    visc, (rs, g, mo, diff["I"], diff["II"], diff["III"]), strict=True
+                ):
                     visc[col].append(val)
     params = {"impurity": "proton + deuteron", "kernels": list(KERNELS)}
     return [
-        write_csv(out / "vibrations.csv", vib, units={
-            "rs": "bohr", "d_eq": "bohr", "U2": "hartree/bohr^2", "omega_harmonic": "hartree",
-            "omega_pole": "hartree", "gamma_pole": "hartree", "omega_fit": "hartree",
-            "gamma_fit": "hartree", "omega_fit_err": "hartree", "gamma_fit_err": "hartree"},
-            parameters=params, description="Parallel relative motion (vibration): pole of the "
+        write_csv(
+            out / "vibrations.csv",
+            vib,
+            units={
+                "rs": "bohr",
+                "d_eq": "bohr",
+                "U2": "hartree/bohr^2",
+                "omega_harmonic": "hartree",
+                "omega_pole": "hartree",
+                "gamma_pole": "hartree",
+                "omega_fit": "hartree",
+                "gamma_fit": "hartree",
+                "omega_fit_err": "hartree",
+                "gamma_fit_err": "hartree",
+            },
+            parameters=params,
+            description="Parallel relative motion (vibration): pole of the "
             "frequency-domain response vs a damped-cosine fit to the trace after the pulse; "
-            "omega_harmonic = sqrt(U''(d_eq)/mu). Amplitudes decay as exp(-gamma t)."),
-        write_csv(out / "friction.csv", fr, units={
-            "rs": "bohr", "eta_self": "hbar/bohr^2 (E_h t/a0^2)", "eta_pair": "hbar/bohr^2",
-            "gamma_cc": "E_h/hbar", "gamma_cr": "E_h/hbar", "gamma_rc": "E_h/hbar",
-            "gamma_rr": "E_h/hbar", "rate_phase_I": "E_h/hbar", "rate_phase_III": "E_h/hbar"},
-            parameters=params, description="omega -> 0 friction (single-ion coefficient per Z^2, "
+            "omega_harmonic = sqrt(U''(d_eq)/mu). Amplitudes decay as exp(-gamma t).",
+        ),
+        write_csv(
+            out / "friction.csv",
+            fr,
+            units={
+                "rs": "bohr",
+                "eta_self": "hbar/bohr^2 (E_h t/a0^2)",
+                "eta_pair": "hbar/bohr^2",
+                "gamma_cc": "E_h/hbar",
+                "gamma_cr": "E_h/hbar",
+                "gamma_rc": "E_h/hbar",
+                "gamma_rr": "E_h/hbar",
+                "rate_phase_I": "E_h/hbar",
+                "rate_phase_III": "E_h/hbar",
+            },
+            parameters=params,
+            description="omega -> 0 friction (single-ion coefficient per Z^2, "
             "pair term, rate matrix of Eqs. 12-13) and c.m. relaxation rates fitted to the traces "
-            "in phase I (1 - V_c) and phase III (V_c)."),
-        write_csv(out / "viscous_correction.csv", visc, units={"rs": "bohr"}, parameters={
-            **params, "phases_in_units_of_T": {"I": [0, 0.3], "II": [0.3, 1.0], "III": [1, 1.3]}},
-            description="Relative difference int|V_rMCP07| / int|V_static| - 1 over each phase."),
+            "in phase I (1 - V_c) and phase III (V_c).",
+        ),
+        write_csv(
+            out / "viscous_correction.csv",
+            visc,
+            units={"rs": "bohr"},
+            parameters={
+                **params,
+                "phases_in_units_of_T": {"I": [0, 0.3], "II": [0.3, 1.0], "III": [1, 1.3]},
+            },
+            description="Relative difference int|V_rMCP07| / int|V_static| - 1 over each phase.",
+        ),
     ]
 
 
@@ -220,10 +324,22 @@ def run(out: Path, *, quick: bool = False, progress: bool | None = None) -> list
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs = compute(quick=quick, progress=progress)
-    paths = [write_netcdf(_dataset(runs), out / "dynamics.nc", parameters={
-        "rs": list(RS_VALUES), "kernels": list(KERNELS), "masses": [PROTON_MASS, DEUTERON_MASS],
-        "charges": [1, 1], "quick": quick,
-        "pulse_durations": {str(rs): runs[(rs, KERNELS[0])].pulse.duration for rs in RS_VALUES}})]
+    paths = [
+        write_netcdf(
+            _dataset(runs),
+            out / "dynamics.nc",
+            parameters={
+                "rs": list(RS_VALUES),
+                "kernels": list(KERNELS),
+                "masses": [PROTON_MASS, DEUTERON_MASS],
+                "charges": [1, 1],
+                "quick": quick,
+                "pulse_durations": {
+                    str(rs): runs[(rs, KERNELS[0])].pulse.duration for rs in RS_VALUES
+                },
+            },
+        )
+    ]
     paths += _figures(runs, out)
     paths += _tables(runs, out)
     return paths
