@@ -18,7 +18,7 @@ KF, N = GAS.kF, GAS.n
 N0 = KF / np.pi**2
 
 
-def lindhard_by_quadrature(q, w, order=300):
+def lindhard_by_quadrature(q, w, order=200):
     """χ_s = (1/2π²) ∫_0^kF k²dk ∫_{-1}^{1} dμ [1/(w − Δ) − 1/(w + Δ)], Δ = kqμ + q²/2."""
     x, wt = leggauss(order)
     k = 0.5 * KF * (x + 1.0)

@@ -216,7 +216,7 @@ def lindhard(q: np.ndarray | float, omega: np.ndarray | complex, rs: float) -> n
     wf = wb.ravel()
     n0 = gas.kF / np.pi**2
     out = np.empty(qf.shape, dtype=complex)
-    cplx = np.iscomplexobj(wf) & (wf.imag > 0) if np.iscomplexobj(wf) else np.zeros(qf.shape, bool)
+    cplx = wf.imag > 0 if np.iscomplexobj(wf) else np.zeros(qf.shape, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         real = ~cplx
         if np.any(real):

@@ -53,6 +53,7 @@ __all__ = [
 # (nodes per panel, grading levels towards 2kF, Q/kF) of the base and the check resolution
 _RESOLUTIONS = ((8, 12, 12.0), (12, 18, 20.0))
 _X_ASYMPTOTIC = 40.0
+_CHUNK = 2_000_000  # largest d x q matrix held at once
 
 
 class Estimate(NamedTuple):
@@ -111,7 +112,8 @@ def _tail_integrals(x: np.ndarray, m_max: int) -> tuple[np.ndarray, np.ndarray]:
     For x < 40 by upward recurrence (integration by parts) from
     S_1 = π/2 − Si(x), C_1 = −Ci(x); it loses relative accuracy like x^m ε,
     so for x ≥ 40 the asymptotic series C_m + iS_m = i e^{ix} x^{−m}
-    Σ_k (m)_k (−i/x)^k is used (33 terms: relative error < 1e-9 for m ≤ 7).
+    Σ_k (m)_k (−i/x)^k (33 terms, relative error < 1e-8 for m ≤ 8) gives m_max + 1
+    and a downward recurrence the rest.
     Rows 0 are unused.
     """
     shape = np.shape(x)
@@ -130,15 +132,17 @@ def _tail_integrals(x: np.ndarray, m_max: int) -> tuple[np.ndarray, np.ndarray]:
         s[m][small], c[m][small] = sm, cm
     xl = x[~small]
     if xl.size:
+        # I_m = C_m + i S_m: asymptotic series for m_max + 1, then the stable
+        # downward recurrence I_m = i e^{ix} x^{-m} − i m I_{m+1}
         phase = 1j * np.exp(1j * xl)
         step = -1j / xl
-        for m in range(1, m_max + 1):
-            term = np.ones_like(phase)
-            acc = term.copy()
-            for k in range(32):
-                term = term * (m + k) * step
-                acc += term
-            val = phase * acc / xl**m
+        top = m_max + 1
+        acc = np.ones_like(phase)
+        for k in range(31, -1, -1):
+            acc = 1.0 + (top + k) * step * acc
+        val = phase * acc / xl**top
+        for m in range(m_max, 0, -1):
+            val = phase / xl**m - 1j * m * val
             s[m][~small], c[m][~small] = val.imag, val.real
     return s.reshape((m_max + 1, *shape)), c.reshape((m_max + 1, *shape))
 
@@ -197,12 +201,22 @@ class PairIntegrals:
         self.n4 = 4.0 * gas.n if tail else 0.0
 
     def brackets(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (b_U, b_F, b_F') at separations d > 0.
+        """Return (b_U, b_F, b_F') at separations d > 0 (any shape).
 
         U = Z1Z2 b_U/d, F = Z1Z2 b_F/d², b_F' = db_F/dd, so that
         dF/dd = Z1Z2 (b_F' − 2 b_F/d)/d².
         """
         d = np.asarray(d, dtype=float)
+        out = np.empty((3, d.size))
+        for sl in self._chunks(d.size):
+            out[:, sl] = self._brackets(d.ravel()[sl])
+        return out[0].reshape(d.shape), out[1].reshape(d.shape), out[2].reshape(d.shape)
+
+    def _chunks(self, n: int) -> list[slice]:
+        size = max(1, _CHUNK // self.q.size)
+        return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+    def _brackets(self, d: np.ndarray) -> np.ndarray:
         qd = np.multiply.outer(d, self.q)
         sin, cos = np.sin(qd), np.cos(qd)
         iu = sin @ self._wg_q
@@ -214,24 +228,28 @@ class PairIntegrals:
         iu += -n4 * d**4 * s[5] - a4 * d**6 * s[7]
         i_f += -n4 * d**4 * (s[5] - c[4]) - a4 * d**6 * (s[7] - c[6])
         idf += d * (-n4 * d**2 * s[3] - a4 * d**4 * s[5])
-        return 8.0 * iu + 1.0, 8.0 * i_f + 1.0, 8.0 * idf
+        return np.array([8.0 * iu + 1.0, 8.0 * i_f + 1.0, 8.0 * idf])
 
     def force_brackets(self, d: np.ndarray) -> np.ndarray:
-        """b_F on an array of separations (cheaper than :meth:`brackets`)."""
+        """b_F on a 1-D array of separations (cheaper than :meth:`brackets`)."""
         d = np.asarray(d, dtype=float)
-        qd = np.multiply.outer(d, self.q)
-        val = (np.sin(qd) - qd * np.cos(qd)) @ self._wg_q
-        if self.tail:
-            s, c = _tail_integrals(self.Q * d, 7)
-            val += -self.n4 * d**4 * (s[5] - c[4]) - self.a4 * d**6 * (s[7] - c[6])
-        return 8.0 * val + 1.0
+        out = np.empty(d.size)
+        for sl in self._chunks(d.size):
+            dd = d[sl]
+            qd = np.multiply.outer(dd, self.q)
+            val = (np.sin(qd) - qd * np.cos(qd)) @ self._wg_q
+            if self.tail:
+                s, c = _tail_integrals(self.Q * dd, 7)
+                val += -self.n4 * dd**4 * (s[5] - c[4]) - self.a4 * dd**6 * (s[7] - c[6])
+            out[sl] = 8.0 * val + 1.0
+        return out
 
     def force_bracket(self, d: float) -> float:
         """b_F at one separation (the function whose zeros are the equilibria)."""
         return float(self.force_brackets(np.array([d]))[0])
 
 
-def _check_pair_input(d, rs, Z1, Z2, kernel) -> np.ndarray:
+def _check_pair_input(d: object, rs: float, Z1: float, Z2: float, kernel: str) -> np.ndarray:
     d = check_range("d", d, 0.0, low_inclusive=False)
     electron_gas(rs)
     check_range("Z1", Z1, 0.0, low_inclusive=False)
@@ -240,7 +258,9 @@ def _check_pair_input(d, rs, Z1, Z2, kernel) -> np.ndarray:
     return d.astype(float)
 
 
-def _brackets_with_error(d: np.ndarray, rs: float, kernel: str, tol: float):
+def _brackets_with_error(
+    d: np.ndarray, rs: float, kernel: str, tol: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     flat = d.ravel()
     d_max = max(float(flat.max(initial=1.0)), 1.0 / electron_gas(rs).kF)
     results = [
@@ -376,10 +396,11 @@ def equilibrium_separations(
     Searches d in [0.2/k_F, (n_friedel + 1/2) π/k_F], i.e. over ``n_friedel``
     Friedel periods π/k_F, brackets the sign changes of F on a grid of spacing
     π/(40 k_F) and refines them with Brent's method. Minima of U are the zeros
-    where F changes from repulsive (> 0) to attractive. Every root is found
-    with two quadrature resolutions; their difference is the error estimate
-    (``d_error``), and ConvergenceError is raised if it exceeds ``tol`` k_F⁻¹
-    or if no minimum is found.
+    where F changes from repulsive (> 0) to attractive. The roots are found
+    with the finer of two quadrature resolutions; the Newton step from each
+    to the corresponding root of the coarser one is the error estimate
+    (``d_error``). ConvergenceError is raised if it exceeds ``tol``/k_F or
+    if no minimum is found.
     """
     gas = electron_gas(rs)
     check_choice("kernel", kernel, KERNELS)
