@@ -9,8 +9,7 @@ frequency) and ``[output]`` (file, t_end, n_t, geometries). The result is a
 NetCDF file with the velocities (units of j0/n̄) of the c.m. and relative motion
 for each geometry.
 
-The subcommand is added to the ``jellium`` group if another module created it
-(``windforce.cli.jellium``), else this module creates the group.
+``windforce.cli.jellium`` discovers this module and calls :func:`register_jellium`.
 """
 
 from __future__ import annotations
@@ -174,7 +173,8 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_pulse(jsub: argparse._SubParsersAction) -> None:
+def register_jellium(jsub: argparse._SubParsersAction) -> None:
+    """Add ``pulse`` to the ``windforce jellium`` group (discovered by windforce.cli.jellium)."""
     p = jsub.add_parser(
         "pulse",
         help="a diatomic impurity under a current pulse (Eqs. 12-14)",
@@ -183,14 +183,3 @@ def _add_pulse(jsub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="TOML input file (see examples/jellium/pulse.toml)")
     p.add_argument("--out", default=None, help="output NetCDF file (default: [output] file)")
     p.set_defaults(func=_run)
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.choices.get("jellium")
-    if parser is None:
-        parser = sub.add_parser("jellium", help="the homogeneous electron gas (Nazarov 2024)")
-    for action in parser._actions:  # the group's own subcommands, if any
-        if isinstance(action, argparse._SubParsersAction):
-            _add_pulse(action)
-            return
-    _add_pulse(parser.add_subparsers(dest="jellium_command", metavar="COMMAND"))
