@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from windforce.errors import NotImplementedYetError
 from windforce.reproduce import part
 
 
