@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special
 
 from windforce.errors import ConvergenceError, check_choice, check_range
 
@@ -89,12 +88,18 @@ def pair_weight(x: np.ndarray, geometry: str) -> np.ndarray:
     """
     check_choice("geometry", geometry, GEOMETRIES)
     x = np.asarray(x, dtype=float)
-    small = np.abs(x) < 1e-2
+    small = np.abs(x) < 0.05  # series: the closed forms cancel at small x
     xs = np.where(small, 1.0, x)
-    j1x = np.where(small, 1.0 / 3.0 - x**2 / 30.0 + x**4 / 840.0, special.spherical_jn(1, xs) / xs)
+    x2 = x * x
+    sin, cos = np.sin(xs), np.cos(xs)
+    j1x = np.where(
+        small,
+        1.0 / 3.0 - x2 / 30.0 + x2 * x2 / 840.0 - x2**3 / 45360.0,
+        (sin / xs - cos) / (xs * xs),
+    )
     if geometry == "perpendicular":
         return j1x
-    j0 = np.where(small, 1.0 - x**2 / 6.0 + x**4 / 120.0, special.spherical_jn(0, xs))
+    j0 = np.where(small, 1.0 - x2 / 6.0 + x2 * x2 / 120.0 - x2**3 / 5040.0, sin / xs)
     return j0 - 2.0 * j1x
 
 

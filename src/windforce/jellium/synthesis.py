@@ -41,6 +41,7 @@ __all__ = [
     "friction_spectrum",
     "response_poles",
     "step_response",
+    "synthesis_matrix",
     "transfer_functions",
 ]
 
@@ -258,6 +259,26 @@ def _filon_sine_matrix(t: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out * (2.0 / np.pi)
 
 
+def synthesis_matrix(
+    t: np.ndarray, spectra: list[FrictionSpectrum], *, points_per_decade: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Filon sine-synthesis matrix ``(omega_grid, W, t)`` shared by several spectra.
+
+    The grid is logarithmic (``points_per_decade``) from min(1e-3/max t, ω_min/10) to
+    ω_max, plus every node of every spectrum (where A(ω) has its fine structure).
+    All spectra must share ω_max.
+    """
+    t = check_range("t", t, 0.0).astype(float)
+    top = spectra[0].omega_max
+    if any(s.omega_max != top for s in spectra):
+        raise ValueError("the spectra must share omega_max")
+    lo = min(1e-3 / max(float(np.max(t)), 1.0), 0.1 * min(s.omega_min for s in spectra))
+    n = int(np.ceil(np.log10(top / lo) * points_per_decade)) + 1
+    nodes = [s.data.omega for s in spectra]
+    grid = np.unique(np.concatenate([[0.0], np.geomspace(lo, top, n), *nodes]))
+    return grid, _filon_sine_matrix(t, grid), t
+
+
 def step_response(
     spec: FrictionSpectrum,
     geometry: str,
@@ -291,17 +312,13 @@ def step_response(
     """
     t = check_range("t", t, 0.0).astype(float)
     if sine_matrix is not None and not (
-        np.array_equal(sine_matrix[2], t) and sine_matrix[0][-1] == spec.omega_max
+        np.array_equal(sine_matrix[2], t)
+        and sine_matrix[0][-1] == spec.omega_max
+        and np.all(np.isin(spec.data.omega, sine_matrix[0]))
     ):
         sine_matrix = None
     if sine_matrix is None:
-        t_top = max(float(np.max(t)), 1.0)
-        lo = min(1e-3 / t_top, 0.1 * spec.omega_min)
-        n = int(np.ceil(np.log10(spec.omega_max / lo) * points_per_decade)) + 1
-        grid = np.unique(
-            np.concatenate([[0.0], np.geomspace(lo, spec.omega_max, n), spec.data.omega])
-        )
-        sine_matrix = (grid, _filon_sine_matrix(t, grid), t)
+        sine_matrix = synthesis_matrix(t, [spec], points_per_decade=points_per_decade)
     grid, wmat, _ = sine_matrix
     poles = response_poles(spec, geometry, imp, stiffness)
     g_c, g_r = transfer_functions(spec, grid, geometry, imp, stiffness)

@@ -22,9 +22,11 @@ from windforce.jellium.diatomic import (
     relaxation_rate,
     simulate_pulse,
     spectrum_for,
+    time_grid,
 )
 from windforce.jellium.impurity import GEOMETRIES, check_impurity
 from windforce.jellium.pulses import make_pulse
+from windforce.jellium.synthesis import synthesis_matrix
 from windforce.jellium.vibrations import (
     fit_damped_oscillation,
     fit_exponential_rate,
@@ -66,9 +68,18 @@ def compute(quick: bool = False, progress: bool | None = None) -> dict:
                 imp = check_impurity(1.0, 1.0, PROTON_MASS, DEUTERON_MASS, seps[k])
                 rates[k] = relaxation_rate(specs[k], imp)
             pulse = make_pulse("rectangular", _round_up(10.0 / min(rates.values())))
+            t = time_grid(pulse.duration, 2.0 * pulse.duration, n_t)
+            shared = synthesis_matrix(t, list(specs.values()), points_per_decade=ppd)
             for k in KERNELS:
                 runs[(rs, k)] = simulate_pulse(
-                    rs, k, pulse, d=seps[k], spectrum=specs[k], n_t=n_t, points_per_decade=ppd
+                    rs,
+                    k,
+                    pulse,
+                    d=seps[k],
+                    spectrum=specs[k],
+                    n_t=n_t,
+                    points_per_decade=ppd,
+                    sine_matrix=shared,
                 )
                 bar.update(1)
     return runs
