@@ -60,12 +60,18 @@ def phase_windows(duration: float) -> dict[str, tuple[float, float]]:
 def phase_difference(
     t: np.ndarray, v: np.ndarray, v_ref: np.ndarray, duration: float
 ) -> dict[str, float]:
-    """Relative difference ∫|v| / ∫|v_ref| − 1 over each phase window (trapezoid in t)."""
+    """Relative differences of v against v_ref in each phase window of a pulse of length T.
+
+    Keys ``I``, ``II``, ``III``: ∫|v| dt / ∫|v_ref| dt − 1 (trapezoid); keys ``peak_I``, ...:
+    max|v| / max|v_ref| − 1 over the same window.
+    """
     out = {}
     for name, (lo, hi) in phase_windows(duration).items():
         m = (t >= lo) & (t <= hi)
         ref = np.trapezoid(np.abs(v_ref[m]), t[m])
         out[name] = float(np.trapezoid(np.abs(v[m]), t[m]) / ref - 1.0) if ref > 0 else np.nan
+        peak = np.max(np.abs(v_ref[m]))
+        out["peak_" + name] = float(np.max(np.abs(v[m])) / peak - 1.0) if peak > 0 else np.nan
     return out
 
 

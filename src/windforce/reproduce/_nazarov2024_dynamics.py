@@ -262,7 +262,8 @@ def _tables(runs: dict, out: Path) -> list[Path]:
             )
             for col, val in zip(fr, row, strict=True):
                 fr[col].append(val)
-    visc = {c: [] for c in ("rs", "geometry", "motion", "phase_I", "phase_II", "phase_III")}
+    cols = ("phase_I", "phase_II", "phase_III", "peak_I", "peak_II", "peak_III")
+    visc = {c: [] for c in ("rs", "geometry", "motion", *cols)}
     for rs in RS_VALUES:
         dyn, sta = runs[(rs, "rmcp07")], runs[(rs, "rmcp07_static")]
         for g in GEOMETRIES:
@@ -270,10 +271,11 @@ def _tables(runs: dict, out: Path) -> list[Path]:
                 diff = phase_difference(
                     dyn.t, dyn.velocity[(g, mo)], sta.velocity[(g, mo)], dyn.pulse.duration
                 )
-                for col, val in zip(
-                    visc, (rs, g, mo, diff["I"], diff["II"], diff["III"]), strict=True
-                ):
-                    visc[col].append(val)
+                visc["rs"].append(rs)
+                visc["geometry"].append(g)
+                visc["motion"].append(mo)
+                for c in cols:
+                    visc[c].append(diff[c.removeprefix("phase_")])
     params = {"impurity": "proton + deuteron", "kernels": list(KERNELS)}
     return [
         write_csv(
@@ -323,7 +325,9 @@ def _tables(runs: dict, out: Path) -> list[Path]:
                 **params,
                 "phases_in_units_of_T": {"I": [0, 0.3], "II": [0.3, 1.0], "III": [1, 1.3]},
             },
-            description="Relative difference int|V_rMCP07| / int|V_static| - 1 over each phase.",
+            description="Viscous correction: rMCP07 vs its static limit. phase_X: "
+            "int|V_rMCP07| dt / int|V_static| dt - 1 over phase X; peak_X: max|V_rMCP07| / "
+            "max|V_static| - 1 over phase X.",
         ),
     ]
 
