@@ -57,8 +57,8 @@ def main() -> None:
     n_omega = sum(r.spectrum.data.omega.size for r in runs.values())
     n_traces = sum(len(r.velocity) for r in runs.values())
     print(
-        f"Figs. 2-5: {n_traces} traces ({len(runs)} r_s x kernel runs) in {figs:.1f} s; "
-        f"friction integrals at {n_omega} frequencies in all"
+        f"Figs. 2-5: {2 * len(runs)} traces (r_s x kernel x geometry; {n_traces} curves, c.m. "
+        f"and relative) in {figs:.1f} s; friction integrals at {n_omega} frequencies in all"
     )
 
     rs, kernel = 6.0, "rmcp07"
