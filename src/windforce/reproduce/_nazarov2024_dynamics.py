@@ -172,6 +172,7 @@ def _figures(runs: dict, out: Path) -> list[Path]:
             ax.set_xlim(t0, r.t[-1])
             ax.set_title(f"$r_s$ = {rs:g} a.u.")
             ax.set_xlabel("t (a.u.)")
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
             sec = ax.secondary_xaxis(
                 "top", functions=(lambda x: x * ATOMIC_TIME_FS, lambda x: x / ATOMIC_TIME_FS)
             )
