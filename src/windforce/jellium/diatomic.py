@@ -32,6 +32,7 @@ from windforce.jellium.synthesis import (
     friction_spectrum,
     step_response,
 )
+from windforce.jellium.vibrations import friction_rates
 from windforce.units import DEUTERON_MASS, PROTON_MASS
 
 __all__ = [
@@ -79,13 +80,8 @@ def spectrum_for(
 
 
 def relaxation_rate(spec: FrictionSpectrum, imp: Impurity, geometry: str = "parallel") -> float:
-    """ω → 0 c.m. friction rate Γ_c = Re[i α_cc/ω] (1/(ħ/E_h)) of the pair (Eq. 12)."""
-    w = np.array([spec.omega_min])
-    a = spec(w)[:, 0] / w[0]
-    a_pair = a[1] if geometry == "parallel" else a[2]
-    return float(
-        (1j * ((imp.z1**2 + imp.z2**2) * a[0] + 2 * imp.z1 * imp.z2 * a_pair)).real / imp.mc
-    )
+    """ω → 0 c.m. friction rate Γ_cc (1/(ħ/E_h)) of the pair (Eq. 12)."""
+    return friction_rates(spec, imp, geometry)["gamma_cc"]
 
 
 def time_grid(duration: float, t_end: float, n_t: int) -> np.ndarray:

@@ -40,8 +40,10 @@ __all__ = [
     "Impurity",
     "check_impurity",
     "coupling_coefficients",
+    "direct_coupling",
     "friction_integrals",
     "pair_weight",
+    "response_system",
     "velocity_response",
 ]
 
@@ -348,6 +350,20 @@ def direct_coupling(imp: Impurity) -> tuple[float, float]:
     return -(imp.z1 + imp.z2) / imp.mc, -(imp.z2 / imp.m2 - imp.z1 / imp.m1)
 
 
+def response_system(
+    a_self: np.ndarray, a_pair: np.ndarray, imp: Impurity, stiffness: float, w2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Determinant and Cramer numerators of the 2×2 system of :func:`velocity_response` at ω².
+
+    Analytic in ω wherever A is, so it also serves the pole search off the real axis.
+    """
+    a_cc, a_cr, a_rc, a_rr = coupling_coefficients(a_self, a_pair, imp)
+    p_c, p_r = direct_coupling(imp)
+    m11, m12, m21, m22 = a_cc - w2, a_cr, a_rc, a_rr + stiffness / imp.mu - w2
+    b1, b2 = a_cc - p_c * w2, a_rc - p_r * w2
+    return m11 * m22 - m12 * m21, b1 * m22 - m12 * b2, m11 * b2 - m21 * b1
+
+
 def velocity_response(
     omega: np.ndarray,
     a_self: np.ndarray,
@@ -366,14 +382,9 @@ def velocity_response(
     hartree/bohr²) and (p_c, p_r) from :func:`direct_coupling`.
     """
     w2 = np.asarray(omega, dtype=complex) ** 2
-    a_cc, a_cr, a_rc, a_rr = coupling_coefficients(a_self, a_pair, imp)
-    p_c, p_r = direct_coupling(imp)
-    k = stiffness / imp.mu
-    m11, m12, m21, m22 = a_cc - w2, a_cr, a_rc, a_rr + k - w2
-    b1, b2 = a_cc - p_c * w2, a_rc - p_r * w2
-    det = m11 * m22 - m12 * m21
+    det, num_c, num_r = response_system(a_self, a_pair, imp, stiffness, w2)
     zero = w2 == 0.0
     det = np.where(zero, 1.0, det)
-    g_c = np.where(zero, 1.0, (b1 * m22 - m12 * b2) / det)  # ω → 0: V_c → u, V_r → 0
-    g_r = np.where(zero, 0.0, (m11 * b2 - m21 * b1) / det)
+    g_c = np.where(zero, 1.0, num_c / det)  # ω → 0: V_c → u, V_r → 0
+    g_r = np.where(zero, 0.0, num_r / det)
     return g_c, g_r

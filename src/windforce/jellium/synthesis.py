@@ -31,6 +31,7 @@ from windforce.jellium.impurity import (
     coupling_coefficients,
     direct_coupling,
     friction_integrals,
+    response_system,
     velocity_response,
 )
 
@@ -176,12 +177,7 @@ class Pole(NamedTuple):
 
 def _system(a: np.ndarray, geometry: str, imp: Impurity, stiffness: float, z: complex):
     a_pair = a[1] if geometry == "parallel" else a[2]
-    a_cc, a_cr, a_rc, a_rr = coupling_coefficients(a[0], a_pair, imp)
-    p_c, p_r = direct_coupling(imp)
-    w2 = z * z
-    m11, m12, m21, m22 = a_cc - w2, a_cr, a_rc, a_rr + stiffness / imp.mu - w2
-    b1, b2 = a_cc - p_c * w2, a_rc - p_r * w2
-    return m11 * m22 - m12 * m21, b1 * m22 - m12 * b2, m11 * b2 - m21 * b1
+    return response_system(a[0], a_pair, imp, stiffness, z * z)
 
 
 def response_poles(
