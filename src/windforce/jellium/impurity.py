@@ -132,6 +132,29 @@ def _weights(q: np.ndarray, d: float) -> np.ndarray:
     )
 
 
+def _hidden_pairs(
+    y: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows/brackets where a local extremum of y (sampled on q) hides a pair of zeros.
+
+    The parabola through three neighbouring samples has its vertex on the other side
+    of zero than the middle sample. Returns (row, q_left, q_right, max|y| of the row).
+    """
+    y0, y1, y2 = y[:, :-2], y[:, 1:-1], y[:, 2:]
+    curv = y2 - 2.0 * y1 + y0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = y1 - (y2 - y0) ** 2 / (8.0 * curv)
+        hidden = (
+            ((y1 - y0) * (y2 - y1) < 0)
+            & (np.sign(y0) == np.sign(y1))
+            & (np.sign(y2) == np.sign(y1))
+            & (np.sign(vertex) != np.sign(y1))
+            & np.isfinite(vertex)
+        )
+    rows, c = np.nonzero(hidden)
+    return rows, q[rows, c], q[rows, c + 2], np.nanmax(np.abs(y), axis=1)[rows]
+
+
 def _scan_roots(
     chi: ChiFunc, omega: np.ndarray, a: np.ndarray, b: np.ndarray, n_scan: int = 257
 ) -> list[tuple[int, float, float, float]]:
@@ -142,7 +165,8 @@ def _scan_roots(
     Returns (index of ω, q_r, s, Im 1/χ(q_r) ≥ 0). All ω are scanned in one
     vectorised pass; roots are polished by bisection scans and Newton steps.
     """
-    frac = np.linspace(0.0, 1.0, n_scan)[1:-1]
+    frac = np.linspace(0.0, 1.0, n_scan)
+    frac[0], frac[-1] = 1e-9, 1.0 - 1e-9  # roots right at a segment end (a continuum edge)
     q = a[:, None] + (b - a)[:, None] * frac[None, :]
     w = np.broadcast_to(omega[:, None], q.shape)
     ok = (b - a) > 0
@@ -150,16 +174,36 @@ def _scan_roots(
         re = (1.0 / chi(q[ok], w[ok])).real
     full = np.full(q.shape, np.nan)
     full[ok] = re
-    idx, col = np.nonzero(np.sign(full[:, :-1]) * np.sign(full[:, 1:]) < 0)
-    if idx.size == 0:
-        return []
-    lo, hi = q[idx, col], q[idx, col + 1]
-    wi = omega[idx]
 
     def dinv(qq: np.ndarray, ww: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             val = 1.0 / chi(qq, ww)
         return np.where(np.isfinite(val), val, 0.0)
+
+    idx, col = np.nonzero(np.sign(full[:, :-1]) * np.sign(full[:, 1:]) < 0)
+    lo, hi = q[idx, col], q[idx, col + 1]
+    scale = np.maximum(np.abs(full[idx, col]), np.abs(full[idx, col + 1]))
+    # two roots closer than the scan spacing (near a minimum of the plasmon dispersion, a
+    # van Hove edge) hide inside an extremum of Re 1/χ: zoom in where the parabola through
+    # three samples crosses zero
+    z_idx, z_lo, z_hi, z_y = _hidden_pairs(full, q)
+    for _ in range(4):
+        if z_idx.size == 0:
+            break
+        sub = z_lo[:, None] + (z_hi - z_lo)[:, None] * np.linspace(0.0, 1.0, 65)[None, :]
+        r = dinv(sub, np.broadcast_to(omega[z_idx][:, None], sub.shape)).real
+        rows, c = np.nonzero(np.sign(r[:, :-1]) * np.sign(r[:, 1:]) < 0)
+        idx = np.concatenate([idx, z_idx[rows]])
+        lo = np.concatenate([lo, sub[rows, c]])
+        hi = np.concatenate([hi, sub[rows, c + 1]])
+        scale = np.concatenate([scale, z_y[rows]])
+        done = np.isin(np.arange(z_idx.size), rows)
+        h_idx, h_lo, h_hi, _ = _hidden_pairs(r[~done], sub[~done])
+        z_y = np.abs(r[~done]).max(axis=1)[h_idx] if h_idx.size else h_lo
+        z_idx, z_lo, z_hi = z_idx[~done][h_idx], h_lo, h_hi
+    if idx.size == 0:
+        return []
+    wi = omega[idx]
 
     for _ in range(3):  # shrink the brackets 32-fold each pass
         sub = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 33)[None, :]
@@ -168,14 +212,14 @@ def _scan_roots(
         rows = np.arange(lo.size)
         lo, hi = sub[rows, k], sub[rows, k + 1]
     qr = 0.5 * (lo + hi)
+    a_row, b_row = a[idx], b[idx]
     for _ in range(3):  # Newton polish with a central-difference slope
-        h = 1e-3 * (hi - lo) + 1e-12 * qr
+        h = np.minimum(1e-3 * (hi - lo) + 1e-12 * qr, 0.25 * np.minimum(qr - a_row, b_row - qr))
         dd = dinv(np.stack([qr - h, qr, qr + h]), np.broadcast_to(wi, (3, qr.size)))
         slope = (dd[2].real - dd[0].real) / (2.0 * h)
         qr = np.clip(qr - dd[1].real / slope, lo, hi)
     dd = dinv(np.stack([qr - h, qr, qr + h]), np.broadcast_to(wi, (3, qr.size)))
     slope = (dd[2].real - dd[0].real) / (2.0 * h)
-    scale = np.maximum(np.abs(full[idx, col]), np.abs(full[idx, col + 1]))
     found = []
     for n in range(qr.size):
         genuine = abs(dd[1, n].real) < 1e-6 * scale[n]  # not a pole of 1/χ (zero of χ)
@@ -222,10 +266,7 @@ def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -
     seg_w = np.array([omega[i] for i, _, _ in segs])
     seg_a = np.array([a for _, a, _ in segs])
     seg_b = np.array([b for _, _, b in segs])
-    q_lo = np.sqrt(kf * kf + 2.0 * seg_w) - kf
-    q_hi = np.sqrt(kf * kf + 2.0 * seg_w) + kf
-    outside = (seg_b <= q_lo * (1 + 1e-12)) | (seg_a >= q_hi * (1 - 1e-12))
-    sel = np.nonzero(outside)[0]
+    sel = np.arange(seg_w.size)  # sharp peaks: plasmons, also just inside the continuum
     roots_by_seg: dict[int, list[tuple[float, float, float]]] = {}
     for k, qr, slope, im in _scan_roots(chi, seg_w[sel], seg_a[sel], seg_b[sel]):
         roots_by_seg.setdefault(int(sel[k]), []).append((qr, slope, im))
