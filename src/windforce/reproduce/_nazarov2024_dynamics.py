@@ -246,8 +246,9 @@ def _tables(runs: dict, out: Path) -> list[Path]:
         for g in ("parallel", "perpendicular"):
             rates = friction_rates(r.spectrum, imp, g)
             vc = r.velocity[(g, "cm")]
-            m1 = (t > 0.05 * big_t) & (t < 0.3 * big_t)
-            m3 = (t > 1.05 * big_t) & (t < 1.3 * big_t)
+            # the exponential tails: 1e-4 < 1 - V_c < 0.3 (phase I), 1e-4 < V_c < 0.3 (III)
+            m1 = (t > 0) & (t < big_t) & (1 - vc > 1e-4) & (1 - vc < 0.3)
+            m3 = (t > big_t) & (vc > 1e-4) & (vc < 0.3)
             row = (
                 rs,
                 k,
