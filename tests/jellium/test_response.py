@@ -75,6 +75,7 @@ def test_kramers_kronig_static_kernels(kernel):
         assert chi(q, w, RS, kernel) == pytest.approx(2 / np.pi * (re + 1j * im), rel=1e-8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kernel", "tol"), [("rmcp07", 1e-3), ("mcp07_dynamic", 1e-2)])
 def test_kramers_kronig_dynamic_kernels(kernel, tol):
     """Re χ(ω) = (2/π) P∫_0^∞ ω' Im χ(ω')/(ω'² − ω²) dω', to the accuracy of the fits."""

@@ -153,7 +153,8 @@ class PairIntegrals:
     Parameters
     ----------
     rs, kernel
-        The electron gas and the static xc kernel (only f_xc(q, 0) enters).
+        The electron gas and the static xc kernel (only f_xc(q, 0) enters);
+        ``kernel`` may be None when ``response`` is given.
     d_max
         Largest separation that will be asked for (bohr): sets the panel width.
     nodes, grading, q_max_kf
@@ -171,7 +172,7 @@ class PairIntegrals:
     def __init__(
         self,
         rs: float,
-        kernel: str,
+        kernel: str | None,
         d_max: float,
         *,
         nodes: int = 10,
