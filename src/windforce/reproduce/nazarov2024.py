@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from windforce.errors import NotImplementedYetError
 from windforce.reproduce import part
 
 
@@ -172,7 +171,8 @@ def _deq_sensitivity(path: Path, gas, quick: bool) -> Path:
 
 @part("nazarov2024", "dynamics")
 def dynamics(out: Path, *, quick: bool = False, progress: bool | None = None) -> list[Path]:
-    """Figs. 2-5: the diatomic impurity under a current pulse."""
-    raise NotImplementedYetError(
-        "the impurity equations of motion (windforce.jellium, Eqs. 12-14) do not exist yet"
-    )
+    """Figs. 2-5: the diatomic impurity under a current pulse (dynamics.nc, fig2..fig5,
+    vibrations.csv, friction.csv, viscous_correction.csv)."""
+    from windforce.reproduce._nazarov2024_dynamics import run
+
+    return run(out, quick=quick, progress=progress)

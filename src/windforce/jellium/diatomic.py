@@ -1,0 +1,184 @@
+"""A diatomic impurity in the HEG under a current pulse: the driver (Nazarov 2024, Figs. 2–5).
+
+Combines the static pair interaction (:mod:`windforce.jellium.pair`, Eqs. 8–10),
+the friction integrals and 2×2 equations of motion
+(:mod:`windforce.jellium.impurity`, Eqs. 12–13), the causal synthesis
+(:mod:`windforce.jellium.synthesis`) and the pulses (:mod:`windforce.jellium.pulses`, Eq. 14).
+
+Velocities are in units of the drift velocity j0/n̄, times in ħ/E_h. The default
+separation is the first minimum d_eq of U(d) for the static limit of the kernel
+(the ground state before the pulse); the elastic constants are U''(d) for motion
+along the axis and U'(d)/d (zero at d_eq) across it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from windforce.errors import check_choice, check_range
+from windforce.jellium.electron_gas import electron_gas
+from windforce.jellium.impurity import GEOMETRIES, Impurity, check_impurity
+from windforce.jellium.kernels import KERNELS, STATIC_LIMIT
+from windforce.jellium.pair import equilibrium_separations, pair_interaction
+from windforce.jellium.pulses import Pulse, convolve_step, make_pulse
+from windforce.jellium.response import chi as chi_heg
+from windforce.jellium.synthesis import (
+    FrictionSpectrum,
+    Pole,
+    StepResponse,
+    friction_spectrum,
+    step_response,
+)
+from windforce.jellium.vibrations import friction_rates
+from windforce.units import DEUTERON_MASS, PROTON_MASS
+
+__all__ = [
+    "MOTIONS",
+    "DiatomicDynamics",
+    "equilibrium_separation",
+    "relaxation_rate",
+    "simulate_pulse",
+    "spectrum_for",
+    "stiffness",
+    "time_grid",
+]
+
+MOTIONS = ("cm", "relative")
+
+
+def equilibrium_separation(rs: float, kernel: str) -> float:
+    """d_eq (bohr): the first minimum of U(d) (Eq. 10) for the static limit of ``kernel``."""
+    check_choice("kernel", kernel, KERNELS)
+    return float(equilibrium_separations(rs, STATIC_LIMIT[kernel]).first[0])
+
+
+def stiffness(d: float, rs: float, kernel: str, z1: float, z2: float) -> dict[str, float]:
+    """Elastic constants of the pair (hartree/bohr²): U''(d) (parallel), U'(d)/d (perpendicular).
+
+    These are the last two terms of Eq. 13 (the Hessian ∇_d∇_d U of Eq. 10),
+    from the static limit of ``kernel``.
+    """
+    pair = pair_interaction(d, rs, z1, z2, STATIC_LIMIT[kernel])
+    return {"parallel": float(pair.curvature), "perpendicular": float(-pair.F / d)}
+
+
+def spectrum_for(
+    rs: float, kernel: str, d: float, *, refine: int = 1, points_per_decade: int = 24
+) -> FrictionSpectrum:
+    """The friction spectrum A(ω) of the HEG (r_s, kernel) for separation d."""
+    gas = electron_gas(rs)
+    return friction_spectrum(
+        lambda q, w: chi_heg(q, w, gas.rs, kernel),
+        kf=gas.kF,
+        d=d,
+        refine=refine,
+        points_per_decade=points_per_decade,
+    )
+
+
+def relaxation_rate(spec: FrictionSpectrum, imp: Impurity, geometry: str = "parallel") -> float:
+    """ω → 0 c.m. friction rate Γ_cc (1/(ħ/E_h)) of the pair (Eq. 12)."""
+    return friction_rates(spec, imp, geometry)["gamma_cc"]
+
+
+def time_grid(duration: float, t_end: float, n_t: int) -> np.ndarray:
+    """A uniform grid 0, Δ, ..., ≥ t_end with T = duration on the grid, about n_t points."""
+    check_range("T", duration, 0.0, low_inclusive=False)
+    check_range("t_end", t_end, duration)
+    per_t = max(1, round((n_t - 1) * duration / t_end))
+    dt = duration / per_t
+    return dt * np.arange(int(np.ceil(t_end / dt - 1e-9)) + 1)
+
+
+class DiatomicDynamics(NamedTuple):
+    """Velocities of the impurity under a pulse (units of j0/n̄) on ``t`` (ħ/E_h, from 0).
+
+    ``velocity[(geometry, motion)]`` for geometry in ("parallel", "perpendicular")
+    and motion in ("cm", "relative"); ``steps`` the step responses and ``poles``
+    the extracted vibrational poles per geometry.
+    """
+
+    rs: float
+    kernel: str
+    impurity: Impurity
+    pulse: Pulse
+    t: np.ndarray
+    velocity: dict[tuple[str, str], np.ndarray]
+    stiffness: dict[str, float]
+    steps: dict[str, StepResponse]
+    poles: dict[str, list[Pole]]
+    spectrum: FrictionSpectrum
+
+
+def simulate_pulse(
+    rs: float,
+    kernel: str = "rmcp07",
+    pulse: Pulse | None = None,
+    *,
+    z1: float = 1.0,
+    z2: float = 1.0,
+    m1: float = PROTON_MASS,
+    m2: float = DEUTERON_MASS,
+    d: float | None = None,
+    t_end: float | None = None,
+    n_t: int = 4001,
+    geometries: tuple[str, ...] = GEOMETRIES,
+    refine: int = 1,
+    points_per_decade: int = 200,
+    spectrum: FrictionSpectrum | None = None,
+    sine_matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    chi: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> DiatomicDynamics:
+    """Velocities of a diatomic impurity under a current pulse (Eqs. 12–14).
+
+    Parameters
+    ----------
+    rs, kernel
+        The electron gas and its xc kernel (``rmcp07``, its static limit
+        ``rmcp07_static``, ``rpa``, ...).
+    pulse
+        The current pulse (default: rectangular, T = 10/Γ_c, Γ_c the c.m. friction rate).
+    z1, z2, m1, m2
+        Charges and masses (m_e) of nuclei 1 and 2 (default proton + deuteron).
+    d
+        Separation (bohr); default d_eq of the static limit of ``kernel``.
+    t_end
+        End of the time window (default 2T); ``n_t`` about the number of times.
+    refine, points_per_decade
+        Resolution of the q-quadrature (multiplier) and of the ω-synthesis grid.
+    spectrum, sine_matrix
+        Reuse a friction spectrum (same r_s, kernel, d) or a synthesis matrix (same times).
+    chi
+        Override the response function ``chi(q, omega)`` (default: the HEG χ of Eq. 15).
+    """
+    gas = electron_gas(rs)
+    check_choice("kernel", kernel, KERNELS)
+    for g in geometries:
+        check_choice("geometry", g, GEOMETRIES)
+    d = equilibrium_separation(gas.rs, kernel) if d is None else d
+    imp = check_impurity(z1, z2, m1, m2, d)
+    if spectrum is None:
+        if chi is None:
+            spectrum = spectrum_for(gas.rs, kernel, imp.d, refine=refine)
+        else:
+            spectrum = friction_spectrum(chi, kf=gas.kF, d=imp.d, refine=refine)
+    if pulse is None:
+        pulse = make_pulse("rectangular", 10.0 / relaxation_rate(spectrum, imp))
+    t_end = 2.0 * pulse.duration if t_end is None else float(t_end)
+    t = time_grid(pulse.duration, t_end, n_t)
+    k = stiffness(imp.d, gas.rs, kernel, imp.z1, imp.z2)
+    velocity, steps, poles = {}, {}, {}
+    for g in geometries:
+        step = step_response(
+            spectrum, g, imp, k[g], t, points_per_decade=points_per_decade, sine_matrix=sine_matrix
+        )
+        sine_matrix = step.sine_matrix
+        steps[g], poles[g] = step, step.poles
+        velocity[(g, "cm")] = convolve_step(step.t, step.cm, step.kick[0], pulse)
+        velocity[(g, "relative")] = convolve_step(step.t, step.relative, step.kick[1], pulse)
+    return DiatomicDynamics(
+        gas.rs, kernel, imp, pulse, steps[geometries[0]].t, velocity, k, steps, poles, spectrum
+    )

@@ -1,0 +1,160 @@
+"""Causal synthesis and pulses (Nazarov et al. 2024, Eqs. 12-14)."""
+
+import numpy as np
+import pytest
+
+from windforce.errors import ValidationError
+from windforce.jellium.diatomic import (
+    equilibrium_separation,
+    relaxation_rate,
+    simulate_pulse,
+    spectrum_for,
+    stiffness,
+    time_grid,
+)
+from windforce.jellium.impurity import check_impurity
+from windforce.jellium.pulses import convolve_step, make_pulse, pulse_value
+from windforce.jellium.synthesis import step_response, transfer_functions
+from windforce.units import DEUTERON_MASS, PROTON_MASS
+
+RS, KERNEL = 2.0, "rpa"
+
+
+@pytest.fixture(scope="module")
+def setup():
+    d = equilibrium_separation(RS, KERNEL)
+    spec = spectrum_for(RS, KERNEL, d)
+    imp = check_impurity(1.0, 1.0, PROTON_MASS, DEUTERON_MASS, d)
+    return spec, imp, stiffness(d, RS, KERNEL, 1.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def traces(setup):
+    spec, imp, _ = setup
+    pulse = make_pulse("rectangular", 25.0 / relaxation_rate(spec, imp))  # long: phase II reached
+    return simulate_pulse(RS, KERNEL, pulse, spectrum=spec, n_t=3001)
+
+
+def _im_form(spec, imp, k, t, geometry):
+    """Step response from Im G: s(t) = p + (2/π)∫ Im G (1 − cos ωt)/ω dω (dense trapezoid)."""
+    w = np.concatenate(
+        [np.geomspace(1e-9, 1e-2, 400001), np.geomspace(1e-2, spec.omega_max, 20001)[1:]]
+    )
+    g_c, _ = transfer_functions(spec, w, geometry, imp, k)
+    f = g_c.imag[None, :] * (1 - np.cos(np.outer(t, w))) / w[None, :]
+    return (2 / np.pi) * np.trapezoid(f, w, axis=1)
+
+
+def test_causality_re_and_im_forms_agree(setup):
+    """G is causal: its Re and Im parts give the same step response (Kramers-Kronig)."""
+    spec, imp, k = setup
+    t = np.array([2e3, 1e4, 4e4])
+    s = step_response(spec, "perpendicular", imp, k["perpendicular"], t)
+    s_im = _im_form(spec, imp, k["perpendicular"], t, "perpendicular")
+    np.testing.assert_allclose(s.cm, s.kick[0] + s_im, atol=1e-5)
+
+
+def test_response_vanishes_before_and_kick_at_switch_on(traces):
+    for key, v in traces.velocity.items():
+        assert v[0] == pytest.approx(traces.steps[key[0]].kick[key[1] == "relative"], abs=1e-15)
+    # the grid starts at t = 0: before the pulse every velocity is exactly zero by construction
+
+
+def test_galilean_invariance_phase_ii(traces):
+    """In phase II the c.m. velocity tends to the drift velocity j0/n̄."""
+    t, big_t = traces.t, traces.pulse.duration
+    i = np.searchsorted(t, 0.99 * big_t)
+    for g in ("parallel", "perpendicular"):
+        assert traces.velocity[(g, "cm")][i] == pytest.approx(1.0, abs=1e-6)
+        assert abs(traces.velocity[(g, "relative")][i]) < 1e-3
+    assert abs(traces.velocity[("parallel", "cm")][-1]) < 1e-3  # phase III relaxes to rest
+
+
+def test_rotation_reverses_at_end_of_pulse(traces):
+    v = traces.velocity[("perpendicular", "relative")]
+    t, big_t = traces.t, traces.pulse.duration
+    during = v[(t > 0) & (t < 0.3 * big_t)]
+    after = v[(t > big_t) & (t < 1.3 * big_t)]
+    s1 = np.sign(during[np.argmax(np.abs(during))])
+    s3 = np.sign(after[np.argmax(np.abs(after))])
+    assert s1 == -s3
+
+
+def test_passivity_energy_dissipated(traces):
+    """After the pulse the kinetic energy of the c.m. decreases monotonically (friction only)."""
+    v = traces.velocity[("perpendicular", "cm")]
+    t, big_t = traces.t, traces.pulse.duration
+    tail = v[(t > 1.01 * big_t) & (np.abs(v) > 1e-6)] ** 2
+    assert np.all(np.diff(tail) <= 1e-15)
+
+
+def test_vibration_pole_resolves_trace(traces):
+    """The extracted pole reproduces the ringing of the parallel relative motion."""
+    pole = traces.poles["parallel"][0]
+    assert pole.z.real > 10 * abs(pole.z.imag)  # a sharp, weakly damped resonance
+    assert traces.poles["perpendicular"] == []
+
+
+def test_rectangular_pulse_is_difference_of_steps(setup):
+    spec, imp, k = setup
+    t = time_grid(1e4, 3e4, 601)
+    s = step_response(spec, "parallel", imp, k["parallel"], t)
+    v = convolve_step(t, s.cm, s.kick[0], make_pulse("rectangular", 1e4))
+    n = round(1e4 / (t[1] - t[0]))
+    expect = s.cm.copy()
+    expect[n:] -= s.cm[: t.size - n]
+    np.testing.assert_allclose(v, expect, atol=1e-15)
+
+
+def test_smooth_pulse_and_ac_drive(setup):
+    spec, imp, k = setup
+    t = time_grid(2e5, 3e5, 6001)
+    s = step_response(spec, "perpendicular", imp, k["perpendicular"], t)
+    smooth = convolve_step(t, s.cm, s.kick[0], make_pulse("smooth", 2e5, ramp=2e4))
+    assert abs(smooth[1]) < 1e-6  # no kick from a smooth switch-on
+    i = np.searchsorted(t, 1.5e5)
+    assert smooth[i] == pytest.approx(1.0, abs=2e-3)
+    omega = 2e-4
+    ac = convolve_step(t, s.cm, s.kick[0], make_pulse("ac", 2e5, frequency=omega))
+    g_c, _ = transfer_functions(spec, np.array([omega]), "perpendicular", imp, k["perpendicular"])
+    steady = (1j * g_c[0] * np.exp(-1j * omega * t)).real  # u = sin Ωt = Re[i e^{-iΩt}]
+    late = (t > 1.5e5) & (t < 2e5)
+    assert np.max(np.abs(ac[late] - steady[late])) < 2e-3
+    assert pulse_value(make_pulse("ac", 2e5, frequency=omega), np.array([-1.0]))[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        (("square", 1.0), {}),
+        (("rectangular", 0.0), {}),
+        (("rectangular", -5.0), {}),
+        (("smooth", 10.0), {"ramp": 6.0}),
+        (("ac", 10.0), {"frequency": 0.0}),
+    ],
+)
+def test_bad_pulses(args, kwargs):
+    with pytest.raises(ValidationError):
+        make_pulse(*args, **kwargs)
+
+
+@pytest.mark.slow
+def test_refinement_changes_traces_below_1e4_of_peak(setup, traces):
+    """Doubling the q panels, the ω-spectrum density and the synthesis grid."""
+    _spec, imp, _k = setup
+    from windforce.jellium.electron_gas import electron_gas
+    from windforce.jellium.response import chi
+    from windforce.jellium.synthesis import friction_spectrum
+
+    gas = electron_gas(RS)
+    fine = friction_spectrum(
+        lambda q, w: chi(q, w, RS, KERNEL),
+        kf=gas.kF,
+        d=imp.d,
+        refine=2,
+        points_per_decade=24,
+        tol=3e-4,
+    )
+    r = simulate_pulse(RS, KERNEL, traces.pulse, spectrum=fine, n_t=3001, points_per_decade=400)
+    for key, v in traces.velocity.items():
+        assert np.max(np.abs(r.velocity[key] - v)) < 1e-4 * np.max(np.abs(v)), key
