@@ -31,7 +31,9 @@ def _user():
     w = w + w.T
 
     def energy(rho, pos):
-        return float(np.sum(w * np.abs(rho) ** 2) + np.linalg.norm(pos[0] - pos[1]) * rho[0, 1].real)
+        return float(
+            np.sum(w * np.abs(rho) ** 2) + np.linalg.norm(pos[0] - pos[1]) * rho[0, 1].real
+        )
 
     def potential(rho, pos):
         v = 2 * w * rho  # d|rho_ji|^2/drho_ji... with rho Hermitian: dE/drho_ji = 2 w rho_ij
