@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from windforce.errors import ValidationError, check_choice
-from windforce.tb.response import LeadTerm, density_response, diagonal_susceptibility
+from windforce.tb.response import density_response, diagonal_susceptibility
 from windforce.tb.scf import MeanFieldProblem, SteadyState
 
 __all__ = [
@@ -61,7 +61,7 @@ def boundary_orbitals(problem: MeanFieldProblem, central: int | None = None) -> 
     out = [
         t.indices
         for t in res.terms
-        if isinstance(t, LeadTerm) or (central is not None and t.reservoir != central)
+        if getattr(t, "lead", None) is not None or (central is not None and t.reservoir != central)
     ]
     return np.unique(np.concatenate(out)) if out else np.zeros(0, int)
 

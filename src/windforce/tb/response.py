@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 
+_CACHE_SIZE = 50_000
+
+
 @dataclass
 class ProbeTerm:
     """External probes (Todorov Eqs. 10–11): Σ⁺ = −iΓ_i on orbitals ``indices`` of ``reservoir``."""
@@ -106,6 +109,7 @@ class Reservoirs:
     breakpoints: Sequence[float] = ()
 
     def __post_init__(self) -> None:
+        self._cache: dict[int, dict] = {}
         self.mu = np.atleast_1d(check_finite("mu", np.asarray(self.mu, float))).copy()
         self.kT = np.atleast_1d(check_range("kT", np.asarray(self.kT, float), 0.0)).copy()
         if self.mu.shape != self.kT.shape:
@@ -124,13 +128,45 @@ class Reservoirs:
             if t.indices.size == 0 or t.indices.min() < 0 or t.indices.max() >= self.n:
                 raise ValidationError("reservoir indices", t.indices, f"orbitals in [0, {self.n})")
 
+    @classmethod
+    def from_open_system(cls, system: Any) -> Reservoirs:
+        """Adapter: the boundary of a :class:`windforce.tb.negf.OpenSystem` (issue 3's engine).
+
+        Its self-energy terms (probes and semi-infinite leads) are used as they
+        are; μ, kT and names come from its reservoirs.
+        """
+        return cls(
+            system.N,
+            list(system.terms),
+            np.array([r.mu for r in system.reservoirs]),
+            np.array([r.kT for r in system.reservoirs]),
+            [r.name for r in system.reservoirs],
+        )
+
+    @classmethod
+    def from_model(cls, model: Any, mu: Any, kT: Any = 0.0, gamma: Any = None) -> Reservoirs:
+        """The boundary of a :class:`~windforce.tb.model.TightBindingSystem` by name.
+
+        Arguments as :meth:`windforce.tb.negf.OpenSystem.from_model`: every name
+        in ``mu`` is a probe region (Γ = ``gamma[name]``), a semi-infinite lead,
+        or both.
+        """
+        from windforce.tb.negf import OpenSystem
+
+        return cls.from_open_system(OpenSystem.from_model(model, mu, kT, gamma))
+
+    def lead_orbitals(self) -> np.ndarray:
+        """Device orbitals coupled to a semi-infinite lead."""
+        out = [t.indices for t in self.terms if getattr(t, "lead", None) is not None]
+        return np.unique(np.concatenate(out)) if out else np.zeros(0, int)
+
     @property
     def n_res(self) -> int:
         return self.mu.size
 
     def with_mu(self, mu: Sequence[float], kT: Sequence[float] | None = None) -> Reservoirs:
         """The same boundary with other electrochemical potentials (and temperatures)."""
-        return Reservoirs(
+        out = Reservoirs(
             self.n,
             self.terms,
             np.asarray(mu, float),
@@ -138,21 +174,44 @@ class Reservoirs:
             list(self.names),
             self.breakpoints,
         )
+        out._cache = self._cache  # same self-energies
+        return out
+
+    def term_sigma(self, k: int, z: np.ndarray) -> np.ndarray:
+        """Σ⁺(z) of term k, memoised per energy.
+
+        Self-consistency, response and curl evaluate the same quadrature nodes
+        many times; energy-dependent self-energies (semi-infinite leads) are
+        cached per complex energy (at most ``_CACHE_SIZE`` energies per term).
+        """
+        t = self.terms[k]
+        if getattr(t, "lead", None) is None:
+            return t.sigma(z)
+        cache = self._cache.setdefault(k, {})
+        keys = z.tolist()
+        missing = [i for i, key in enumerate(keys) if key not in cache]
+        if missing:
+            if len(cache) + len(missing) > _CACHE_SIZE:
+                cache.clear()
+            new = t.sigma(z[missing])
+            for i, val in zip(missing, new, strict=True):
+                cache[keys[i]] = val
+        return np.array([cache[key] for key in keys])
 
     def sigma(self, z: np.ndarray) -> np.ndarray:
         """Total Σ⁺(z), shape (nz, n, n)."""
-        z = np.atleast_1d(z)
+        z = np.atleast_1d(np.asarray(z, complex))
         out = np.zeros((z.size, self.n, self.n), complex)
-        for t in self.terms:
-            out[:, t.indices[:, None], t.indices[None, :]] += t.sigma(z)
+        for k, t in enumerate(self.terms):
+            out[:, t.indices[:, None], t.indices[None, :]] += self.term_sigma(k, z)
         return out
 
     def gammas(self, E: np.ndarray) -> np.ndarray:
         """Γ̃_q(E) = i(Σ⁺_q − Σ⁻_q) per reservoir, shape (n_res, nE, n, n)."""
         E = np.atleast_1d(E)
         out = np.zeros((self.n_res, E.size, self.n, self.n), complex)
-        for t in self.terms:
-            s = t.sigma(E + 0j)
+        for k, t in enumerate(self.terms):
+            s = self.term_sigma(k, np.real(E) + 0j)
             out[t.reservoir][:, t.indices[:, None], t.indices[None, :]] += 1j * (
                 s - np.conj(np.swapaxes(s, -1, -2))
             )
