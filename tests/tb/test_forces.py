@@ -51,9 +51,7 @@ def test_forces_are_minus_total_energy_gradient_without_bath_dependence():
     pb = MeanFieldProblem(MODEL, RES, [OhnoHartree(SITE, 2.0, 1.0)], positions=MODEL.positions)
     st = pb.solve()
     o = pb.functional.parts[0]
-    user = CallableFunctional(
-        o.energy, o.potential, depends_on_positions=True, diagonal=True
-    )
+    user = CallableFunctional(o.energy, o.potential, depends_on_positions=True, diagonal=True)
     pb2 = MeanFieldProblem(MODEL, RES, [user], positions=MODEL.positions)
     st2 = pb2.solve()
     np.testing.assert_allclose(forces(pb, st), forces(pb2, st2), atol=1e-7)

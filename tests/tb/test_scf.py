@@ -26,8 +26,10 @@ def test_density_matrix_against_real_axis_quadrature():
     def rhoE(E):
         G = green(H0, RES, np.array([E]))[0]
         w = np.array(
-            [1 / (1 + np.exp(np.clip((E - m) / t, -700, 700))) if t else float(E < m)
-             for m, t in zip(RES.mu, RES.kT, strict=True)]
+            [
+                1 / (1 + np.exp(np.clip((E - m) / t, -700, 700))) if t else float(E < m)
+                for m, t in zip(RES.mu, RES.kT, strict=True)
+            ]
         )
         S = np.einsum("q,qij->ij", w, RES.gammas(np.array([E]))[:, 0])
         return G @ S @ G.conj().T / (2 * np.pi)
