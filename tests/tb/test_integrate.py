@@ -45,8 +45,14 @@ def test_contour_equals_real_axis(kT):
     hi = mu + 40 * kT if kT else mu
 
     def part(fn):
-        return quad(lambda E: fn(F(np.array([E + 0j]))[0, 0]) * fermi(E, mu, kT), e_min, hi,
-                    points=[-0.7, 0.1, 0.5, mu], limit=500, epsabs=1e-12)[0]
+        return quad(
+            lambda E: fn(F(np.array([E + 0j]))[0, 0]) * fermi(E, mu, kT),
+            e_min,
+            hi,
+            points=[-0.7, 0.1, 0.5, mu],
+            limit=500,
+            epsabs=1e-12,
+        )[0]
 
     ref = part(np.real) + 1j * part(np.imag)
     assert abs(res.value[0] - ref) < 1e-9

@@ -137,9 +137,7 @@ class OpenSystem:
         ``"dense"`` (reference) or ``"rgf"`` (block-tridiagonal recursive Green's function).
     """
 
-    def __init__(
-        self, H, reservoirs: Sequence[Reservoir], *, backend: str = "dense"
-    ) -> None:
+    def __init__(self, H, reservoirs: Sequence[Reservoir], *, backend: str = "dense") -> None:
         check_choice("backend", backend, BACKENDS)
         H = sp.csr_matrix(H, dtype=complex)
         if H.shape[0] != H.shape[1]:
@@ -207,7 +205,9 @@ class OpenSystem:
             lead = model.lead_spec(name, R) if name in model.lead_names() else None
             if probes is None and lead is None:
                 raise ValidationError(
-                    "mu", name, f"names of regions {sorted(model.regions)} or leads {model.lead_names()}"
+                    "mu",
+                    name,
+                    f"names of regions {sorted(model.regions)} or leads {model.lead_names()}",
                 )
             g = gam.get(name, 0.0) if probes is not None else 0.0
             res.append(
@@ -250,10 +250,14 @@ class OpenSystem:
             key = np.unique(rows * self.N + cols)
             return key // self.N, key % self.N
         rows, cols = (np.asarray(p, int).ravel() for p in pairs)
-        if rows.shape != cols.shape or np.any((rows < 0) | (rows >= self.N)) or np.any(
-            (cols < 0) | (cols >= self.N)
+        if (
+            rows.shape != cols.shape
+            or np.any((rows < 0) | (rows >= self.N))
+            or np.any((cols < 0) | (cols >= self.N))
         ):
-            raise ValidationError("pairs", (rows, cols), f"two equal-length index arrays in [0, {self.N})")
+            raise ValidationError(
+                "pairs", (rows, cols), f"two equal-length index arrays in [0, {self.N})"
+            )
         return rows, cols
 
     def _sym_pairs(self, rows, cols):
@@ -395,7 +399,9 @@ class OpenSystem:
         e_min = min(e_min, mu_r - FERMI_CUTOFF * kT_r - 0.5)
         tol = {"atol": atol, "rtol": rtol, "max_eval": max_eval}
 
-        X = fermi_contour_integral(lambda z: self.backend.green(z, rr, cc), mu_r, kT_r, e_min, **tol)
+        X = fermi_contour_integral(
+            lambda z: self.backend.green(z, rr, cc), mu_r, kT_r, e_min, **tol
+        )
         eq = (np.conj(X.value[bwd]) - X.value[fwd]) / (2j * np.pi)
         err = X.error / np.pi
         n_eval = X.n_eval
