@@ -252,3 +252,46 @@ def test_rgf_rejects_long_range_pairs():
     osys = chain_system(6, 0.0, 0.0, backend="rgf")
     with pytest.raises(ValidationError, match="adjacent"):
         osys.green(np.array([0.1 + 0.1j]), ([0], [5]))
+
+
+def test_generic_energy_integral_with_full_matrices(backend):
+    # the machinery issue 4 uses (Eqs. 20, 24): full-matrix integrands reproduce rho_S
+    osys = probe_strip(backend, W=2, L=4)
+    rho = osys.density_matrix(atol=1e-10)
+
+    def window(E, w):
+        G = osys.green_matrix(E)
+        S = np.einsum("ea,aeij->eij", w, osys.broadening(E)) / (2 * np.pi)
+        return G @ S @ np.conj(np.swapaxes(G, 1, 2))
+
+    full = osys.energy_integral(osys.green_matrix, window, atol=1e-10)
+    np.testing.assert_allclose(full.value[rho.rows, rho.cols], rho.values, atol=1e-9)
+    assert full.error < 1e-8
+
+
+def test_from_model_builder_chain(backend):
+    from windforce.tb import Builder, LinearHopping
+
+    b = Builder()
+    b.add_hopping_law(LinearHopping(t0=-1.0, d0=1.0, slope=0.0, cutoff=1.1))
+    for x in range(5):
+        b.add_site([x, 0.0, 0.0], region="C" if 1 <= x <= 3 else None)
+    b.add_lead("L", [[-1.0, 0, 0]], [-1.0, 0, 0])
+    b.add_lead("R", [[5.0, 0, 0]], [1.0, 0, 0])
+    system = b.finalize()
+    osys = OpenSystem.from_model(
+        system, mu={"L": 0.2, "R": -0.2, "C": 0.0}, kT=0.01, gamma={"C": 0.05}, backend=backend
+    )
+    ref = OpenSystem(
+        chain(5),
+        [
+            Reservoir("L", 0.2, 0.01, lead=chain_lead(0)),
+            Reservoir("R", -0.2, 0.01, lead=chain_lead(4)),
+            Reservoir("C", 0.0, 0.01, probes=[1, 2, 3], gamma=0.05),
+        ],
+        backend=backend,
+    )
+    E = np.array([-0.5, 0.1])
+    np.testing.assert_allclose(osys.transmission(E), ref.transmission(E), atol=1e-12)
+    with pytest.raises(ValidationError, match="mu"):
+        OpenSystem.from_model(system, mu={"nowhere": 0.0})
