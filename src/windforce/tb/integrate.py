@@ -19,6 +19,7 @@ are evaluated in one vectorised call, so backends batch over energies.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -129,12 +130,9 @@ def integrate_path(
     """
     maps = [_map_segment(seg) for seg in segments]
     # a panel: (segment index, t0, t1, estimate or None)
+    edges = np.linspace(0, 1, min_panels + 1)
     panels = [
-        (k, t0, t1, None)
-        for k in range(len(maps))
-        for t0, t1 in zip(
-            np.linspace(0, 1, min_panels + 1)[:-1], np.linspace(0, 1, min_panels + 1)[1:]
-        )
+        (k, edges[p], edges[p + 1], None) for k in range(len(maps)) for p in range(min_panels)
     ]
     total = None
     err_total = 0.0
@@ -143,10 +141,7 @@ def integrate_path(
 
     def evaluate(batch):
         # each entry (k, t0, t1): Gauss–Legendre value on the panel
-        ts = []
-        for k, t0, t1 in batch:
-            ts.append(0.5 * (t1 - t0) * _GL_X + 0.5 * (t1 + t0))
-        ts = np.array(ts)  # (np, order)
+        ts = np.array([0.5 * (t1 - t0) * _GL_X + 0.5 * (t1 + t0) for _, t0, t1 in batch])
         zs = np.empty(ts.shape, complex)
         jac = np.empty(ts.shape, complex)
         for p, (k, t0, t1) in enumerate(batch):
@@ -214,14 +209,13 @@ def integrate_real(
 ) -> QuadResult:
     """∫_a^b g(E) dE on the real axis, adaptive, with optional breakpoints.
 
-    ``a`` may be ``-inf`` and ``b`` may be ``+inf``. ``g`` receives real
-    energies (as a complex array with zero imaginary part). Keyword arguments
-    go to :func:`integrate_path`.
+    ``a`` may be ``-inf`` and ``b`` may be ``+inf``. ``g`` receives a 1-D
+    float array of energies. Keyword arguments go to :func:`integrate_path`.
     """
     if not a < b:
         raise ValidationError("interval", (a, b), "a < b")
     pts = sorted({float(a), float(b), *[float(p) for p in breakpoints if a < p < b]})
-    segments = list(zip(pts[:-1], pts[1:]))
+    segments = list(itertools.pairwise(pts))
     return integrate_path(lambda z: g(np.real(z)), segments, **kwargs)
 
 

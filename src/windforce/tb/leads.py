@@ -58,8 +58,9 @@ def surface_green(
         raise ValidationError("z", z[z.imag <= 0][:3], "energies with Im z > 0")
     m = h0.shape[0]
     history = []
-    for doubling in range(4):
-        gs, err = _decimate(z, h0, h1, tol, max_iter, history)
+    for _ in range(4):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            gs, err = _decimate(z, h0, h1, tol, max_iter, history)
         if err < 1e-8:
             return gs[:, :m, :m]
         # z − h0 nearly singular (E at a level of the cell, e.g. the band centre of a
@@ -67,8 +68,8 @@ def surface_green(
         zero = np.zeros_like(h1)
         h0, h1 = np.block([[h0, h1], [h1.conj().T, h0]]), np.block([[zero, zero], [h1, zero]])
     raise ConvergenceError(
-        f"surface Green's function: Dyson residual {err:.3g} after decimation "
-        f"(also with supercells); min Im z = {z.imag.min():.3g}",
+        f"surface Green's function: decimation did not converge in {max_iter} steps "
+        f"(Dyson residual {err:.3g}, also with supercells); min Im z = {z.imag.min():.3g}",
         history=history,
     )
 
@@ -95,12 +96,10 @@ def _decimate(z, h0, h1, tol, max_iter, history):
         history.append(size)
         if size < tol:
             break
+        if not np.isfinite(size):
+            return None, np.inf
     else:
-        raise ConvergenceError(
-            f"surface Green's function: decimation did not converge in {max_iter} steps "
-            f"(|effective hopping|/scale = {size:.3g}); min Im z = {z.imag.min():.3g}",
-            history=history,
-        )
+        return None, np.inf
     gs = np.linalg.inv(zI - eps_s)
     # Dyson residual: g_s (z − h0 − h1 g_s h1†) − 1
     resid = gs @ (zI - h0 - h1 @ gs @ h1.conj().T) - eye

@@ -108,7 +108,7 @@ class ExponentialHopping(HoppingLaw):
 
 @dataclass(frozen=True)
 class CallableHopping(HoppingLaw):
-    """Any user law ``func(d)``; ``derivative`` optional, else a central difference with ``step``."""
+    """Any user law ``func(d)``; derivative ``dfunc`` optional, else central differences."""
 
     func: Callable[[np.ndarray], np.ndarray]
     cutoff: float
@@ -177,7 +177,9 @@ class Builder:
         if self.spin and m.shape == (norb, norb):
             m = np.kron(m, np.eye(2))
         if m.shape != (full, full):
-            raise ValidationError("onsite", f"shape {m.shape}", f"a scalar or shape ({full}, {full})")
+            raise ValidationError(
+                "onsite", f"shape {m.shape}", f"a scalar or shape ({full}, {full})"
+            )
         if np.max(np.abs(m - m.conj().T)) > 1e-12:
             raise ValidationError("onsite", "non-Hermitian matrix", "a Hermitian onsite matrix")
         return m
@@ -190,7 +192,10 @@ class Builder:
         onsite: float | np.ndarray | None = None,
         region: str | None = None,
     ) -> int:
-        """Add a site (position in Å) of ``kind``; returns its index. ``onsite`` overrides the kind's."""
+        """Add a site (position in Å) of ``kind`` and return its index.
+
+        ``onsite`` overrides the kind's onsite matrix; ``region`` adds the site to a region.
+        """
         pos = np.asarray(check_finite("position", position), float)
         if pos.shape != (3,):
             raise ValidationError("position", position, "three Cartesian coordinates (Å)")
@@ -256,7 +261,9 @@ class Builder:
         pos = np.atleast_2d(np.asarray(check_finite("cell_positions", cell_positions), float))
         tr = np.asarray(check_finite("translation", translation), float)
         if pos.shape[1] != 3 or tr.shape != (3,) or np.linalg.norm(tr) == 0:
-            raise ValidationError("lead cell", (pos.shape, tr), "(n, 3) positions, nonzero 3-vector")
+            raise ValidationError(
+                "lead cell", (pos.shape, tr), "(n, 3) positions, nonzero 3-vector"
+            )
         kinds = [kinds] * len(pos) if isinstance(kinds, str) else list(kinds)
         for k in kinds:
             if k not in self._kinds:
@@ -296,8 +303,7 @@ class TightBindingSystem:
         self.n_orbitals = int(self.offsets[-1])
         self._onsite = [builder._onsite.get(i, self._kinds[k][1]) for i, k in enumerate(kinds)]
         self.regions = {
-            name: self.site_orbitals(sorted(set(sites)))
-            for name, sites in builder._regions.items()
+            name: self.site_orbitals(sorted(set(sites))) for name, sites in builder._regions.items()
         }
         self._leads = list(builder._leads)
         for name, sites in builder._regions.items():
@@ -355,12 +361,12 @@ class TightBindingSystem:
                 ki, kj = kinds_a[i], kinds_b[j]
                 if law.kinds is not None and {ki, kj} != set(law.kinds):
                     continue
-                if law.kinds is not None and law.kinds[0] != ki and law.matrix is not None:
-                    pass  # _block transposes as needed
                 vec = pos_b[j] - pos_a[i]
                 d = float(np.linalg.norm(vec))
                 if d == 0:
-                    raise ValidationError("positions", (i, j), "distinct positions for coupled sites")
+                    raise ValidationError(
+                        "positions", (i, j), "distinct positions for coupled sites"
+                    )
                 T = self._block(law, ki, kj)
                 yield i, j, law.law(d) * T, law.law.grad(d) * T, vec / d
 
@@ -395,7 +401,9 @@ class TightBindingSystem:
         h.sum_duplicates()
         return h
 
-    def force_operator(self, I: int | tuple[int, int], R: np.ndarray | None = None) -> sp.csr_matrix:
+    def force_operator(
+        self, I: int | tuple[int, int], R: np.ndarray | None = None
+    ) -> sp.csr_matrix:
         """Bare force operator f_I = −∂h/∂R_I (eV/Å), Todorov Eq. 6; I = 3·atom + ν or (atom, ν).
 
         Analytic: ∂h_ij/∂R_{j,ν} = t'(d)·(R_j − R_i)_ν/d·T = −∂h_ij/∂R_{i,ν}.
@@ -472,8 +480,12 @@ class TightBindingSystem:
                 "a lead cell long enough that hoppings reach only the next cell "
                 "(mismatched lead unit cell)",
             )
-        V = couple(pos, self.kinds, cell, lead.kinds, False, self.offsets, coff, (self.n_orbitals, m))
-        V2 = couple(pos, self.kinds, nxt, lead.kinds, False, self.offsets, coff, (self.n_orbitals, m))
+        V = couple(
+            pos, self.kinds, cell, lead.kinds, False, self.offsets, coff, (self.n_orbitals, m)
+        )
+        V2 = couple(
+            pos, self.kinds, nxt, lead.kinds, False, self.offsets, coff, (self.n_orbitals, m)
+        )
         if np.any(V2):
             raise ValidationError(
                 f"lead {name!r}",
@@ -482,7 +494,9 @@ class TightBindingSystem:
             )
         interface = np.flatnonzero(np.any(V != 0, axis=1))
         if interface.size == 0:
-            raise ValidationError(f"lead {name!r}", "no device site within cutoff", "a lead that couples")
+            raise ValidationError(
+                f"lead {name!r}", "no device site within cutoff", "a lead that couples"
+            )
         return LeadSpec(h0, h1, interface, V[interface], eta=lead.eta)
 
 

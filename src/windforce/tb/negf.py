@@ -43,6 +43,7 @@ from windforce.tb.solvers import DenseBackend, RGFBackend, Term
 
 __all__ = [
     "DensityMatrix",
+    "EnergyIntegral",
     "OpenSystem",
     "Reservoir",
     "bond_current",
@@ -137,9 +138,7 @@ class OpenSystem:
         ``"dense"`` (reference) or ``"rgf"`` (block-tridiagonal recursive Green's function).
     """
 
-    def __init__(
-        self, H, reservoirs: Sequence[Reservoir], *, backend: str = "dense"
-    ) -> None:
+    def __init__(self, H, reservoirs: Sequence[Reservoir], *, backend: str = "dense") -> None:
         check_choice("backend", backend, BACKENDS)
         H = sp.csr_matrix(H, dtype=complex)
         if H.shape[0] != H.shape[1]:
@@ -207,7 +206,9 @@ class OpenSystem:
             lead = model.lead_spec(name, R) if name in model.lead_names() else None
             if probes is None and lead is None:
                 raise ValidationError(
-                    "mu", name, f"names of regions {sorted(model.regions)} or leads {model.lead_names()}"
+                    "mu",
+                    name,
+                    f"names of regions {sorted(model.regions)} or leads {model.lead_names()}",
                 )
             g = gam.get(name, 0.0) if probes is not None else 0.0
             res.append(
@@ -250,10 +251,14 @@ class OpenSystem:
             key = np.unique(rows * self.N + cols)
             return key // self.N, key % self.N
         rows, cols = (np.asarray(p, int).ravel() for p in pairs)
-        if rows.shape != cols.shape or np.any((rows < 0) | (rows >= self.N)) or np.any(
-            (cols < 0) | (cols >= self.N)
+        if (
+            rows.shape != cols.shape
+            or np.any((rows < 0) | (rows >= self.N))
+            or np.any((cols < 0) | (cols >= self.N))
         ):
-            raise ValidationError("pairs", (rows, cols), f"two equal-length index arrays in [0, {self.N})")
+            raise ValidationError(
+                "pairs", (rows, cols), f"two equal-length index arrays in [0, {self.N})"
+            )
         return rows, cols
 
     def _sym_pairs(self, rows, cols):
@@ -272,6 +277,24 @@ class OpenSystem:
             raise ValidationError("z", z, "energies with Im z >= 0 (G+ is retarded)")
         rows, cols = self._pairs(pairs)
         return self.backend.green(z, rows, cols)
+
+    def _dense(self) -> DenseBackend:
+        if not isinstance(self.backend, DenseBackend):
+            if getattr(self, "_dense_backend", None) is None:
+                self._dense_backend = DenseBackend(self.H, self.terms, len(self.reservoirs))
+            return self._dense_backend
+        return self.backend
+
+    def green_matrix(self, z) -> np.ndarray:
+        """The full retarded G⁺(z) (Eq. 10 / A11), shape (nz, N, N), dense O(N³), Im z ≥ 0."""
+        z = np.atleast_1d(np.asarray(z, complex))
+        if np.any(z.imag < 0):
+            raise ValidationError("z", z, "energies with Im z >= 0 (G+ is retarded)")
+        return self._dense().green_matrix(z)
+
+    def broadening(self, E) -> np.ndarray:
+        """Γ̃_α(E) = i(Σ⁺_α − Σ⁻_α) of each reservoir, shape (nres, nE, N, N); 2Γ P_α for probes."""
+        return self._dense()._gammas(np.atleast_1d(np.asarray(E, complex)))
 
     def dos_operator(self, E, pairs=None) -> np.ndarray:
         """D_S(E) = (G⁻ − G⁺)/2πi (Eq. 16) entries, shape (nE, npairs), real E."""
@@ -364,6 +387,8 @@ class OpenSystem:
 
         ρ_S = ∫ f_ref D_S dE + ∫ Σ_α (f_α − f_ref) D_α dE.
 
+        Computed by :meth:`energy_integral`:
+
         - Equilibrium part: X = ∫_{e_min}^{∞} f_ref G⁺ dE by
           :func:`~windforce.tb.integrate.fermi_contour_integral` (Fermi poles at
           kT > 0, none at kT = 0); ∫ f_ref D_S = (X† − X)/2πi entrywise. ``e_min`` lies
@@ -385,50 +410,134 @@ class OpenSystem:
         """
         rows, cols = self._pairs(pairs)
         rr, cc, fwd, bwd = self._sym_pairs(rows, cols)
+        res = self.energy_integral(
+            lambda z: self.backend.green(z, rr, cc),
+            lambda E, w: self.backend.lesser(E, w / (2 * np.pi), rows, cols),
+            combine=lambda X: (np.conj(X[..., bwd]) - X[..., fwd]) / (2j * np.pi),
+            combine_gain=1 / np.pi,
+            atol=atol,
+            rtol=rtol,
+            reference=reference,
+            e_min=e_min,
+            max_eval=max_eval,
+        )
+        return DensityMatrix(rows, cols, res.value, res.error, res.n_eval, res.parts)
+
+    def reference_energy_range(
+        self, reference: str | int | None = None, e_min: float | None = None
+    ) -> tuple[int, float]:
+        """The contour's reference reservoir (default: lowest μ) and start ``e_min``.
+
+        ``e_min`` lies below the Gershgorin bound of device + leads (bound
+        states included) and at least FERMI_CUTOFF·kT_ref + 0.5 eV below μ_ref.
+        """
+        mus = np.array([r.mu for r in self.reservoirs])
+        ref = int(np.argmin(mus)) if reference is None else self._index(reference)
+        lo, hi = self._bounds
+        if e_min is None:
+            e_min = lo - max(0.1 * (hi - lo), 0.5)
+        r = self.reservoirs[ref]
+        return ref, min(float(e_min), r.mu - FERMI_CUTOFF * r.kT - 0.5)
+
+    def energy_integral(
+        self,
+        analytic=None,
+        window=None,
+        *,
+        combine=None,
+        combine_gain: float = 1 / np.pi,
+        atol: float = 1e-9,
+        rtol: float = 0.0,
+        reference: str | int | None = None,
+        e_min: float | None = None,
+        max_eval: int = 200_000,
+    ) -> EnergyIntegral:
+        """Generic steady-state energy integral, the machinery behind Eq. 9.
+
+        Computes ``combine(X) + tail + W`` with
+
+        - X = ∫_{e_min}^{∞} f_ref(E) F(E + i0) dE on the Fermi contour
+          (:func:`~windforce.tb.integrate.fermi_contour_integral`), F = ``analytic``
+          analytic in the upper half plane (built from retarded G⁺);
+        - tail = ∫_{−∞}^{e_min} f_ref(E) combine(F(E)) dE on the real axis, only
+          when probes are present (their Lorentzian tails, ~Γ/π(E − ε)², reach
+          below any finite e_min; the map E = e_min − (1 − t)/t integrates them
+          without truncation). With semi-infinite leads only, F has no weight there;
+        - W = ∫ ``window``(E, w(E)) dE over the bias window, w_α = f_α − f_ref of
+          shape (nE, nres), with breakpoints at the μ_α; skipped at equilibrium.
+
+        For ρ_S (Eq. 9) F = G⁺ and combine(X) = (X† − X)/2πi; the static
+        linear response (Eq. 20) uses F = G⁺ F̂ G⁺ the same way, and window-only
+        integrals such as Eq. 24 pass ``analytic=None``.
+
+        Parameters
+        ----------
+        analytic
+            ``F(z)``: (nz,) complex → (nz, ...), or None.
+        window
+            ``W(E, w)``: (nE,) real, (nE, nres) → (nE, ...), or None.
+        combine
+            Linear map applied to X (and to F(E) in the tail), default the
+            anti-Hermitian part over the last two axes, (X† − X)/2πi.
+        combine_gain
+            Bound on ‖combine(X)‖/‖X‖, to convert the contour's error estimate.
+        atol, rtol, max_eval
+            Tolerances of each integral (see :func:`~windforce.tb.integrate.integrate_path`).
+        reference, e_min
+            See :meth:`reference_energy_range`.
+        """
+        if combine is None:
+
+            def combine(X):
+                return (np.conj(np.swapaxes(X, -1, -2)) - X) / (2j * np.pi)
+
+        ref, e_min = self.reference_energy_range(reference, e_min)
+        mu_r, kT_r = self.reservoirs[ref].mu, self.reservoirs[ref].kT
         mus = np.array([r.mu for r in self.reservoirs])
         kTs = np.array([r.kT for r in self.reservoirs])
-        ref = int(np.argmin(mus)) if reference is None else self._index(reference)
-        mu_r, kT_r = mus[ref], kTs[ref]
-        lo, _ = self._bounds
-        if e_min is None:
-            e_min = lo - max(0.1 * (self._bounds[1] - lo), 0.5)
-        e_min = min(e_min, mu_r - FERMI_CUTOFF * kT_r - 0.5)
         tol = {"atol": atol, "rtol": rtol, "max_eval": max_eval}
+        value, err, n_eval, parts = 0.0, 0.0, 0, {}
+        if analytic is not None:
+            X = fermi_contour_integral(analytic, mu_r, kT_r, e_min, **tol)
+            parts["contour"] = combine(X.value)
+            value = value + parts["contour"]
+            err += X.error * combine_gain
+            n_eval += X.n_eval
+            if any(t.gamma is not None for t in self.terms):
 
-        X = fermi_contour_integral(lambda z: self.backend.green(z, rr, cc), mu_r, kT_r, e_min, **tol)
-        eq = (np.conj(X.value[bwd]) - X.value[fwd]) / (2j * np.pi)
-        err = X.error / np.pi
-        n_eval = X.n_eval
-        parts = {"contour": eq}
+                def tail(E):
+                    vals = combine(analytic(E + 0j))
+                    fE = fermi(E, mu_r, kT_r)
+                    return vals * fE.reshape(fE.shape + (1,) * (vals.ndim - 1))
 
-        if any(t.gamma is not None for t in self.terms):
-
-            def tail(E):
-                G = self.backend.green(E, rr, cc)
-                D = (np.conj(G[:, bwd]) - G[:, fwd]) / (2j * np.pi)
-                return D * fermi(np.real(E), mu_r, kT_r)[:, None]
-
-            T = integrate_real(tail, -np.inf, e_min, **tol)
-            eq = eq + T.value
-            err += T.error
-            n_eval += T.n_eval
-            parts["probe_tail"] = T.value
-
+                T = integrate_real(tail, -np.inf, e_min, **tol)
+                parts["probe_tail"] = T.value
+                value = value + T.value
+                err += T.error
+                n_eval += T.n_eval
         lo_w, hi_w = bias_window(mus, kTs)
         differ = np.any(mus != mu_r) or np.any(kTs != kT_r)
-        neq = np.zeros_like(eq)
-        if differ and hi_w > lo_w:
+        if window is not None and differ and hi_w > lo_w:
 
-            def window(E):
-                w = self.occupations(np.real(E)) - fermi(np.real(E), mu_r, kT_r)[:, None]
-                return self.backend.lesser(E, w / (2 * np.pi), rows, cols)
+            def win(E):
+                return window(E, self.occupations(E) - fermi(E, mu_r, kT_r)[:, None])
 
-            W = integrate_real(window, lo_w, hi_w, breakpoints=mus, **tol)
-            neq = W.value
+            W = integrate_real(win, lo_w, hi_w, breakpoints=mus, **tol)
+            parts["window"] = W.value
+            value = value + W.value
             err += W.error
             n_eval += W.n_eval
-        parts["window"] = neq
-        return DensityMatrix(rows, cols, eq + neq, err, n_eval, parts)
+        return EnergyIntegral(value, err, n_eval, parts)
+
+
+@dataclass
+class EnergyIntegral:
+    """Result of :meth:`OpenSystem.energy_integral`: value, error estimate, evaluations, parts."""
+
+    value: np.ndarray
+    error: float
+    n_eval: int
+    parts: dict
 
 
 def bond_current(h_ij, rho_ji, *, spin_degeneracy: float = 2.0) -> np.ndarray:

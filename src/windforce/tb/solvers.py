@@ -58,6 +58,14 @@ class _Backend:
         self.N = self.H.shape[0]
         self.terms = terms
         self.n_res = n_res
+        self._cache = (None, None)
+
+    def term_sigmas(self, z: np.ndarray) -> list[np.ndarray]:
+        """Σ⁺ of every term at ``z`` (the last batch is cached: G and Γ̃ share it)."""
+        key = z.tobytes()
+        if self._cache[0] != key:
+            self._cache = (key, [t.sigma(z) for t in self.terms])
+        return self._cache[1]
 
 
 class DenseBackend(_Backend):
@@ -67,16 +75,14 @@ class DenseBackend(_Backend):
 
     def _sigma(self, z):
         sig = np.zeros((len(z), self.N, self.N), complex)
-        for t in self.terms:
-            sig[np.ix_(np.arange(len(z)), t.indices, t.indices)] += t.sigma(z)
+        for t, st in zip(self.terms, self.term_sigmas(z), strict=False):
+            sig[np.ix_(np.arange(len(z)), t.indices, t.indices)] += st
         return sig
 
     def _gammas(self, E):
         gam = np.zeros((self.n_res, len(E), self.N, self.N), complex)
-        for t in self.terms:
-            gam[t.reservoir][np.ix_(np.arange(len(E)), t.indices, t.indices)] += _broadening(
-                t.sigma(E)
-            )
+        for t, st in zip(self.terms, self.term_sigmas(E), strict=False):
+            gam[t.reservoir][np.ix_(np.arange(len(E)), t.indices, t.indices)] += _broadening(st)
         return gam
 
     def green_matrix(self, z: np.ndarray) -> np.ndarray:
@@ -162,7 +168,7 @@ def block_slices(H: sp.spmatrix, cliques: list[np.ndarray]) -> list[np.ndarray]:
 
 
 class RGFBackend(_Backend):
-    """Block-tridiagonal recursive Green's function backend, O(N) per energy for quasi-1D systems."""
+    """Block-tridiagonal recursive Green's function backend: O(N) per energy (quasi-1D)."""
 
     name = "rgf"
 
@@ -198,8 +204,7 @@ class RGFBackend(_Backend):
             out = [None] * len(self.slices)
         else:
             out = [dict() for _ in range(self.n_res)]
-        for t, ks in zip(self.terms, self.term_slices):
-            sig = t.sigma(z)
+        for t, ks, sig in zip(self.terms, self.term_slices, self.term_sigmas(z), strict=False):
             if gammas:
                 sig = _broadening(sig)
             for k in np.unique(ks):
@@ -282,7 +287,7 @@ class RGFBackend(_Backend):
             bad = np.flatnonzero(np.abs(sa - sb) > 1)[:3]
             raise ValidationError(
                 "pairs",
-                list(zip(rows[bad], cols[bad])),
+                list(zip(rows[bad], cols[bad], strict=False)),
                 "orbital pairs in the same or adjacent RGF slices (use the dense backend "
                 "for long-range entries)",
             )
