@@ -99,6 +99,13 @@ class Reservoirs:
         Reservoir names (for output labels).
     breakpoints
         Extra real energies where Σ is not smooth (lead band edges).
+    bands
+        Per reservoir, the energy interval (lo, hi) outside which it has no
+        states (a reservoir made of semi-infinite leads only), or None
+        (probes: every energy). Outside its band a reservoir's window weight
+        is set to zero: there D_α(E) = 0 exactly, and a numerical broadening of
+        bound states would otherwise leak into the window integrals (bound
+        states are occupied by the reference step instead; docs/tb_forces.md).
     """
 
     n: int
@@ -107,6 +114,7 @@ class Reservoirs:
     kT: np.ndarray
     names: list[str] = field(default_factory=list)
     breakpoints: Sequence[float] = ()
+    bands: list | None = None
 
     def __post_init__(self) -> None:
         self._cache: dict[int, dict] = {}
@@ -135,12 +143,25 @@ class Reservoirs:
         Its self-energy terms (probes and semi-infinite leads) are used as they
         are; μ, kT and names come from its reservoirs.
         """
+        edges = sorted(
+            {e for t in system.terms if t.lead is not None for e in t.lead.band_bounds()}
+        )
+        bands = []
+        for q in range(len(system.reservoirs)):
+            own = [t for t in system.terms if t.reservoir == q]
+            if any(t.lead is None for t in own):
+                bands.append(None)
+            else:
+                b = np.array([t.lead.band_bounds() for t in own])
+                bands.append((float(b[:, 0].min()), float(b[:, 1].max())))
         return cls(
             system.N,
             list(system.terms),
             np.array([r.mu for r in system.reservoirs]),
             np.array([r.kT for r in system.reservoirs]),
             [r.name for r in system.reservoirs],
+            edges,
+            bands,
         )
 
     @classmethod
@@ -173,6 +194,7 @@ class Reservoirs:
             self.kT if kT is None else np.asarray(kT, float),
             list(self.names),
             self.breakpoints,
+            self.bands,
         )
         out._cache = self._cache  # same self-energies
         return out
@@ -193,6 +215,7 @@ class Reservoirs:
         if missing:
             if len(cache) + len(missing) > _CACHE_SIZE:
                 cache.clear()
+                missing = list(range(len(keys)))
             new = t.sigma(z[missing])
             for i, val in zip(missing, new, strict=True):
                 cache[keys[i]] = val
@@ -232,7 +255,11 @@ class Reservoirs:
         E = np.real(np.atleast_1d(E))
         step = np.where(E < mu_ref, 1.0, np.where(E > mu_ref, 0.0, 0.5))
         f = np.stack([fermi(E, m, t) for m, t in zip(self.mu, self.kT, strict=True)], axis=1)
-        return f - step[:, None]
+        w = f - step[:, None]
+        for q, band in enumerate(self.bands or []):
+            if band is not None:
+                w[:, q] *= (E >= band[0]) & (E <= band[1])
+        return w
 
 
 def _dag(a: np.ndarray) -> np.ndarray:
@@ -258,18 +285,55 @@ def _vertical(F, mu_ref: float, tol: float, scale: float):
     return r.value / np.pi, r.error / np.pi
 
 
-def window_integral(F, res: Reservoirs, mu_ref: float, tol: float = 1e-10):
-    """∫ F(E) dE over the bias/thermal window, breakpoints at the μ's; (value, error, n_eval).
+#: Window integrals stop this close (relative to the bandwidth) to a lead band edge.
+EDGE_CLEARANCE = 1e-6
 
-    ``F(E)`` gets real energies (nE,) and must vanish outside the window
-    (it is built from :meth:`Reservoirs.window_weights`). Returns ``None``
-    for the value when the window is empty (equilibrium at T = 0).
+
+def window_integral(F, res: Reservoirs, mu_ref: float, tol: float = 1e-10):
+    """∫ F(E) dE over the bias/thermal window; returns (value, error, n_eval).
+
+    ``F(E)`` gets real energies (nE,) and must vanish outside the window (it
+    is built from :meth:`Reservoirs.window_weights`). The window is cut at
+    every μ and at the leads' band edges (``res.breakpoints``); on each piece
+    [a, b] the map E = a + (b − a)(3t² − 2t³) (dE/dt = 0 at both ends) turns the
+    square-root behaviour of a lead at its band edge into a smooth integrand
+    that tends to a constant. Lead self-energies on the real axis carry a
+    small broadening η, which distorts the last ~η of the band; the nodes are
+    therefore kept EDGE_CLEARANCE × bandwidth away from band edges (constant
+    extrapolation in t there, error ~1e-7 relative). Returns ``None`` for the
+    value when the window is empty (equilibrium at T = 0).
     """
     lo, hi = res.window(mu_ref)
     if hi <= lo:
         return None, 0.0, 0
-    pts = [*res.mu, mu_ref, *[b for b in res.breakpoints if lo < b < hi]]
-    r = integrate_real(lambda E: F(np.real(E)), lo, hi, breakpoints=pts, atol=tol, rtol=tol)
+    edges = np.array(res.breakpoints, float)
+    inner = [p for p in (*res.mu, mu_ref, *edges) if lo < p < hi]
+    pts = np.array(sorted({lo, hi, *inner}))
+    a, width = pts[:-1], np.diff(pts)
+    nseg = a.size
+    span = float(np.ptp(edges)) if edges.size > 1 else 1.0
+
+    def clearance(x):
+        if edges.size == 0 or np.min(np.abs(edges - x)) > 1e-12 * span:
+            return np.zeros(nseg)
+        return np.sqrt(EDGE_CLEARANCE * span / (3 * width))
+
+    t_lo, t_hi = clearance(pts[0]), clearance(pts[-1])
+    for k in range(1, nseg):  # interior breakpoints that are band edges
+        c = clearance(pts[k])
+        t_hi[k - 1], t_lo[k] = max(t_hi[k - 1], c[k - 1]), max(t_lo[k], c[k])
+    t_lo, t_hi = np.minimum(t_lo, 0.25), np.minimum(t_hi, 0.25)
+
+    def g(u):
+        u = np.real(u)
+        k = np.clip(np.floor(u).astype(int), 0, nseg - 1)
+        t = np.clip(u - k, t_lo[k], 1 - t_hi[k])
+        E = a[k] + width[k] * t * t * (3 - 2 * t)
+        jac = width[k] * 6 * t * (1 - t)
+        val = np.asarray(F(E))
+        return val * jac.reshape(jac.shape + (1,) * (val.ndim - 1))
+
+    r = integrate_real(g, 0.0, float(nseg), breakpoints=np.arange(1, nseg), atol=tol, rtol=tol)
     return r.value, r.error, r.n_eval
 
 
