@@ -130,13 +130,28 @@ def forces(
 
 
 def _warn_boundary(problem, f, idx, central):
+    """Warn for coordinates of atoms in the boundary layer (see the module's policy).
+
+    Cartesian models (``model.positions`` and ``model.site_orbitals``): the atom
+    of coordinate I = 3·atom + ν has an orbital coupled to a lead or to a
+    non-central probe region. Generalized coordinates: f_I acts within those orbitals.
+    """
     edge = boundary_orbitals(problem, central)
     if edge.size == 0:
         return
-    touched = [int(I) for k, I in enumerate(idx) if np.any(np.abs(f[k][edge]) > 0)]
+    model = problem.model
+    cartesian = isinstance(getattr(model, "positions", None), np.ndarray)
+    touched = []
+    for k, I in enumerate(idx):
+        if cartesian:
+            hit = np.isin(model.site_orbitals([int(I) // 3]), edge).any()
+        else:
+            hit = np.any(np.abs(f[k][np.ix_(edge, edge)]) > 0)
+        if hit:
+            touched.append(int(I))
     if touched:
         warnings.warn(
-            f"coordinates {touched[:8]} couple to orbitals next to an open boundary; their "
+            f"coordinates {touched[:8]} belong to atoms next to an open boundary; their "
             "forces include boundary artefacts (see windforce.tb.forces, boundary policy)",
             BoundaryWarning,
             stacklevel=3,
