@@ -79,7 +79,7 @@ def test_cli_exit_status_for_bad_input(tmp_path, capsys):
 
 def test_reproduce_todorov2010_quick(tmp_path):
     assert main(["reproduce", "todorov2010", "--quick", "--out", str(tmp_path)]) == 0
-    cols, header = read_csv(tmp_path / "todorov2010" / "fig3.csv")
+    cols, _ = read_csv(tmp_path / "todorov2010" / "fig3.csv")
     assert list(cols) == [
         "band_filling",
         "sigma",
