@@ -28,7 +28,7 @@ from windforce.errors import ValidationError, check_finite
 from windforce.tb.integrate import FERMI_CUTOFF, integrate_real
 from windforce.tb.response import Reservoirs, _dag, green, window_integral
 
-__all__ = ["CurlResult", "curl", "curl_linear_response", "curl_spectrum"]
+__all__ = ["CurlResult", "curl", "curl_linear_response", "curl_local", "curl_spectrum"]
 
 
 @dataclass
@@ -189,3 +189,77 @@ def curl_linear_response(
         om, err, n_eval = r.value, r.error, r.n_eval
     om = spin_degeneracy * np.real(np.asarray(om)).reshape(nI, nI)
     return CurlResult(om, spin_degeneracy * err, n_eval)
+
+
+class _ZeroLead:
+    """A self-energy that is identically zero on ``k`` orbitals.
+
+    Given to the RGF backend as an extra "lead" term, it makes those orbitals a
+    clique that the slicing keeps inside one slice, so that every entry of G
+    and of G Γ G† among them is available; it changes nothing else.
+    """
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def self_energy(self, z: np.ndarray) -> np.ndarray:
+        return np.zeros((np.size(z), self.k, self.k), complex)
+
+
+def curl_local(
+    system,
+    F: Sequence,
+    *,
+    spin_degeneracy: int = 2,
+    tol: float = 1e-8,
+    mu_ref: float | None = None,
+) -> CurlResult:
+    """Eq. 24 for large systems, from the entries of G and ρ_S(E) on the operators' support.
+
+    Tr[F̂_I D_S F̂_J ρ_w] needs D_S and ρ_w only among the orbitals on which
+    some F̂_I acts. This evaluates them with the block-tridiagonal RGF backend
+    of :class:`windforce.tb.negf.OpenSystem` (or its dense backend), so the
+    cost per energy is one RGF sweep, O(L w³) for a wire of L slices of width w.
+
+    Parameters
+    ----------
+    system
+        A :class:`windforce.tb.negf.OpenSystem` at the steady state's H_S, μ, kT.
+    F
+        Force operators (sparse or dense n×n), local in space.
+    spin_degeneracy, tol, mu_ref
+        As :func:`curl`.
+    """
+    import scipy.sparse as sp
+
+    from windforce.tb.solvers import DenseBackend, RGFBackend, Term
+
+    ops = [sp.csr_matrix(f) for f in F]
+    support = np.unique(np.concatenate([np.concatenate(f.nonzero()) for f in ops]))
+    if support.size == 0:
+        raise ValidationError("force operators", "all zero", "operators with nonzero entries")
+    m = support.size
+    Fs = np.array([f[support][:, support].toarray() for f in ops])
+    res = Reservoirs.from_open_system(system)
+    terms = [*system.terms, Term(0, support, lead=_ZeroLead(m))]
+    cls = RGFBackend if system.backend.name == "rgf" else DenseBackend
+    backend = cls(system.H, terms, res.n_res)
+    rows, cols = (a.ravel() for a in np.meshgrid(support, support, indexing="ij"))
+    mu_ref = res.reference_mu() if mu_ref is None else mu_ref
+
+    def integrand(E):
+        nE = E.size
+        G = backend.green(E + 0j, rows, cols).reshape(nE, m, m)
+        DS = (np.conj(np.swapaxes(G, 1, 2)) - G) / (2j * np.pi)
+        w = res.window_weights(E, mu_ref)
+        rw = backend.lesser(E + 0j, w / (2 * np.pi), rows, cols).reshape(nE, m, m)
+        A = np.einsum("kij,ejl->ekil", Fs, DS)
+        B = np.einsum("kij,ejl->ekil", Fs, rw)
+        return 4 * np.pi * np.imag(np.einsum("eiab,ejba->eij", A, B))
+
+    scale = max(float(np.max(np.abs(Fs))) ** 2, 1e-300)
+    val, err, n_eval = window_integral(integrand, res, mu_ref, tol * scale)
+    nI = len(ops)
+    if val is None:
+        return CurlResult(np.zeros((nI, nI)), 0.0, 0)
+    return CurlResult(spin_degeneracy * np.real(val), spin_degeneracy * err, n_eval)
