@@ -5,9 +5,10 @@
    Baseline in the same run: the same with the screened operators from finite differences
    of the self-consistent H_S (method="fd") instead of linear response.
 2. The finite-bias curl (Eq. 24) of the force on one atom of a 3D simple-cubic wire of
-   W×W×L ≥ 10^4 orbitals between two semi-infinite leads, with :func:`curl_local` on the
-   RGF backend; time, energies evaluated and the dominant cost (cProfile). Baseline: the
-   dense backend on a shorter wire, where it fits, against RGF on the same wire.
+   W×W×L ≥ 10^4 orbitals with probes (finite leads L, R and the central region C, Sec. III),
+   with :func:`curl_local` on the RGF backend; time, energies evaluated and the dominant
+   cost (cProfile). Baseline: the dense backend on a shorter wire, where it fits, against
+   RGF on the same wire.
 
 Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/tb_forces.py [--quick]
 """
@@ -31,9 +32,8 @@ from windforce.tb.bent_chain import (
 )
 from windforce.tb.curl import curl_linear_response, curl_local
 from windforce.tb.forces import screened_force_operators
-from windforce.tb.leads import LeadSpec
 from windforce.tb.model import Builder, PowerLawHopping
-from windforce.tb.negf import OpenSystem, Reservoir
+from windforce.tb.negf import OpenSystem
 
 
 def fig3(n: int = 41) -> None:
@@ -60,51 +60,39 @@ def fig3(n: int = 41) -> None:
 
 
 def wire(W: int, L: int, a: float = 2.5):
-    """Simple-cubic wire along x, W×W cross-section, L layers, leads on both ends.
+    """Simple-cubic wire along x, W×W cross-section, L layers (W²L orbitals).
 
-    The atom nearest the centre is displaced off its lattice site to break symmetry.
+    The first and last L/10 layers are the finite leads L and R, the rest is C
+    (the multiple-probe construction of Sec. III: every site couples to a probe). The atom
+    nearest the centre is displaced off its lattice site to break the symmetry.
     """
     b = Builder()
     b.add_kind("A", 1, 0.0)
     b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=a, n=2.0, cutoff=1.1 * a))
     centre = None
+    lead_layers = max(1, L // 10)
     for i in range(L):
+        region = "L" if i < lead_layers else "R" if i >= L - lead_layers else "C"
         for j in range(W):
             for k in range(W):
                 pos = np.array([i, j, k], float) * a
                 if (i, j, k) == (L // 2, W // 2, W // 2):
                     pos += [0.12, 0.17, 0.07]
                     centre = len(b._sites)
-                b.add_site(pos, "A")
+                b.add_site(pos, "A", region=region)
     return b.finalize(), centre
-
-
-#: broadening of the wire leads' self-energies on the real axis (decimation at subband edges)
-ETA = 1e-6
-
-
-def wire_leads(model, W: int, mu_L: float, mu_R: float, kT: float):
-    """Semi-infinite leads continuing the wire at both ends (cells = one W×W layer).
-
-    Built from the device's own end-layer blocks (the ideal layers are identical).
-    """
-    H = model.hamiltonian().tocsr()
-    m = W * W
-    h0 = H[:m, :m].toarray()
-    h1 = H[:m, m : 2 * m].toarray()
-    n = H.shape[0]
-    first, last = np.arange(m), np.arange(n - m, n)
-    return [
-        Reservoir("L", mu_L, kT, lead=LeadSpec(h0, h1, first, h1.conj().T, eta=ETA)),
-        Reservoir("R", mu_R, kT, lead=LeadSpec(h0, h1, last, h1, eta=ETA)),
-    ]
 
 
 def wire_curl(W: int, L: int, backend: str, *, bias=0.4, kT=0.025, mu=-3.0, tol=1e-6):
     t0 = time.perf_counter()
     model, centre = wire(W, L)
-    leads = wire_leads(model, W, mu + bias / 2, mu - bias / 2, kT)
-    system = OpenSystem(model.hamiltonian(), leads, backend=backend)
+    system = OpenSystem.from_model(
+        model,
+        {"C": mu, "L": mu + bias / 2, "R": mu - bias / 2},
+        kT,
+        gamma={"C": 0.02, "L": 0.2, "R": 0.2},
+        backend=backend,
+    )
     coords = [3 * centre + nu for nu in range(3)]
     F = [model.force_operator(I) for I in coords]
     t_build = time.perf_counter() - t0
@@ -129,7 +117,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="smaller systems")
     args = p.parse_args()
     fig3(11 if args.quick else 41)
-    W, L = (6, 30) if args.quick else (10, 100)
+    W, L = (4, 60) if args.quick else (5, 400)
     n, res, tb, tc, prof = wire_curl(W, L, "rgf")
     print(f"\nFinite-bias curl (Eq. 24), 3D wire {W}x{W}x{L} = {n} orbitals, RGF backend:")
     print(
@@ -138,7 +126,7 @@ def main() -> None:
     )
     print(f"  Omega (eV/A^2), centre atom x,y,z:\n{np.array2string(res.omega, precision=6)}")
     print("  dominant cost (cProfile, tottime):\n" + dominant(prof))
-    Ls = 10 if args.quick else 20
+    Ls = 20 if args.quick else 30
     n2, r_d, _, t_d, _ = wire_curl(W, Ls, "dense")
     _, r_r, _, t_r, _ = wire_curl(W, Ls, "rgf")
     print(

@@ -231,6 +231,7 @@ def curl_local(
         As :func:`curl`.
     """
     import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
 
     from windforce.tb.solvers import DenseBackend, RGFBackend, Term
 
@@ -241,7 +242,15 @@ def curl_local(
     m = support.size
     Fs = np.array([f[support][:, support].toarray() for f in ops])
     res = Reservoirs.from_open_system(system)
-    terms = [*system.terms, Term(0, support, lead=_ZeroLead(m))]
+    # BFS slicing starts at the first clique: put an orbital far from the support first, so
+    # that the slices of a wire run from one end instead of outwards from the middle
+    order = breadth_first_order(abs(system.H) > 0, int(support[0]), directed=False)[0]
+    far = np.array([order[-1]])
+    terms = [
+        *system.terms,
+        Term(0, far, lead=_ZeroLead(1)),
+        Term(0, support, lead=_ZeroLead(m)),
+    ]
     cls = RGFBackend if system.backend.name == "rgf" else DenseBackend
     backend = cls(system.H, terms, res.n_res)
     rows, cols = (a.ravel() for a in np.meshgrid(support, support, indexing="ij"))
