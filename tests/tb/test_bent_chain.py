@@ -93,3 +93,13 @@ def test_multiple_probes_converge_to_semi_infinite_leads():
         errs.append([abs(r[k] - exact[k]) for k in ("sigma", "curl_nsc", "curl_sc")])
     errs = np.array(errs)
     assert np.all(np.diff(errs, axis=0) < 0)
+
+
+def test_particle_hole_symmetry_at_finite_bias():
+    # nu -> 1 - nu maps the chain onto itself with all energies reversed: the curl flips sign
+    a = bent_chain_curl(bent_chain_problem(0.3), 1.2)
+    b = bent_chain_curl(bent_chain_problem(0.7), 1.2)
+    assert a["curl_nsc"] == pytest.approx(-b["curl_nsc"], rel=1e-7)
+    assert a["curl_sc"] == pytest.approx(-b["curl_sc"], rel=1e-7)
+    half = bent_chain_curl(bent_chain_problem(0.5), 1.2)
+    assert abs(half["curl_sc"]) < 1e-9 and abs(half["curl_nsc"]) < 1e-9

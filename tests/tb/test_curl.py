@@ -9,6 +9,7 @@ from tests.tb._systems import RandomModel, probe_reservoirs
 from windforce.tb.curl import curl, curl_linear_response, curl_spectrum
 from windforce.tb.forces import bare_force_operators, forces, screened_force_operators
 from windforce.tb.functionals import HubbardCharge, LocalChargeNeutrality, OhnoHartree
+from windforce.tb.response import Reservoirs
 from windforce.tb.scf import MeanFieldProblem
 
 N = 6
@@ -142,3 +143,30 @@ def test_stokes_work_around_small_loop(biased):
     w1, w2 = work(0.02), work(0.01)
     assert w2 == pytest.approx(om, rel=3e-3)
     assert (4 * w2 - w1) / 3 == pytest.approx(om, rel=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["dense", "rgf"])
+def test_curl_local_equals_dense_curl(backend):
+    from windforce.tb.curl import curl_local
+    from windforce.tb.model import Builder, PowerLawHopping
+    from windforce.tb.negf import OpenSystem
+
+    # a zig-zag ladder with probes (C, L, R regions), one atom displaced
+    b = Builder()
+    b.add_kind("A", 1, 0.0)
+    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=2.5, n=2.0, cutoff=3.2))
+    for i in range(12):
+        region = "L" if i < 3 else "R" if i > 8 else "C"
+        for j in range(2):
+            shift = [0.2, 0.1, 0.15] if (i, j) == (6, 0) else [0, 0, 0]
+            b.add_site(np.array([2.5 * i, 2.5 * j, 0.3 * (i % 2)]) + shift, region=region)
+    model = b.finalize()
+    mus = {"C": -0.5, "L": -0.3, "R": -0.7}
+    gam = {"C": 0.05, "L": 0.3, "R": 0.3}
+    system = OpenSystem.from_model(model, mus, 0.02, gamma=gam, backend=backend)
+    F = [model.force_operator(I) for I in (36, 37, 38, 39)]  # atoms 12 and 13
+    local = curl_local(system, F, tol=1e-10)
+    res = Reservoirs.from_open_system(system)
+    dense = curl(model.hamiltonian().toarray(), res, np.array([f.toarray() for f in F]))
+    np.testing.assert_allclose(local.omega, dense.omega, atol=1e-10 * np.max(np.abs(dense.omega)))
+    assert np.max(np.abs(dense.omega)) > 1e-4
