@@ -170,3 +170,33 @@ def test_curl_local_equals_dense_curl(backend):
     dense = curl(model.hamiltonian().toarray(), res, np.array([f.toarray() for f in F]))
     np.testing.assert_allclose(local.omega, dense.omega, atol=1e-10 * np.max(np.abs(dense.omega)))
     assert np.max(np.abs(dense.omega)) > 1e-4
+
+
+def test_central_identity_cartesian_three_terminal_junction():
+    # the shipped example: Cartesian coordinates of the central atom, semi-infinite leads,
+    # Ohno Hartree (explicit position dependence), kT > 0, three different mu
+    from pathlib import Path
+
+    from windforce.tb.inputs import load_input
+
+    inp = load_input(Path(__file__).resolve().parents[2] / "examples/tb/three_terminal.toml")
+    pb = inp.problem
+    st = pb.solve()
+    coords = [0, 1]  # atom 0, x and y
+    Fh, _ = screened_force_operators(pb, st, coords)
+    om = curl(st.H, st.reservoirs, Fh).omega[0, 1]
+
+    def F(R, J):
+        return forces(pb, pb.solve(R, guess=st), [J])[0]
+
+    def d(I, J, h):
+        e = np.zeros(st.R.size)
+        e[I] = h
+        return (F(st.R + e, J) - F(st.R - e, J)) / (2 * h)
+
+    h = 2e-3
+    num = [(4 * d(I, J, h) - d(I, J, 2 * h)) / 3 for I, J in ((0, 1), (1, 0))]
+    assert abs(om) > 1e-3
+    assert om == pytest.approx(num[0] - num[1], rel=1e-5)
+    bare = curl(st.H, st.reservoirs, bare_force_operators(pb, st, coords)).omega[0, 1]
+    assert abs(bare - om) > 1e-3 * abs(om)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from windforce.errors import ValidationError, check_choice, check_range
+from windforce.errors import check_choice, check_range
 from windforce.tb.curl import curl, curl_linear_response
 from windforce.tb.forces import bare_force_operators, screened_force_operators
 from windforce.tb.functionals import LocalChargeNeutrality
@@ -235,10 +235,11 @@ def bent_chain_linear_response(chain: BentChain) -> dict[str, float]:
 def bent_chain_curl(chain: BentChain, bias: float) -> dict[str, float]:
     """Ω_nsc and Ω_sc at finite bias eV (Eq. 24), self-consistent at that bias.
 
-    Returns the curls (units of (4/π)(H'²/H²) eV... i.e. divided by
-    (4/π)(H'²/H²) only, so Ω/unit → eV·(Eq. 32 value) as bias → 0), the SC
-    corner onsite energy and error estimates.
+    Returns the curls divided by (4/π)(H'²/H²), i.e. in eV × the unit of Fig. 3
+    (so that curl/bias → the Eq. 25 values as the bias → 0), the self-consistent
+    corner onsite energy E0 (eV) and the error estimate.
     """
+    check_range("bias", bias, 0.0)
     if bias == 0:
         return {"curl_nsc": 0.0, "curl_sc": 0.0, "corner_onsite": 0.0, "error": 0.0}
     mu_eql = float(np.median(chain.reservoirs.mu))
@@ -258,10 +259,3 @@ def bent_chain_curl(chain: BentChain, bias: float) -> dict[str, float]:
         "corner_onsite": float(st.lam[0]),
         "error": (om_nsc.error + om_sc.error) / unit + err_F,
     }
-
-
-def _validate_bias(bias: float) -> float:
-    b = float(check_range("bias", bias, 0.0))
-    if not np.isfinite(b):
-        raise ValidationError("bias", bias, "a finite bias (eV)")
-    return b
