@@ -101,3 +101,33 @@ def test_bad_input():
         probe_reservoirs(N, [0.0, 0.1], [0.0, -1.0])
     with pytest.raises(ValidationError, match="reservoirs"):
         MeanFieldProblem(MODEL, probe_reservoirs(N + 1, [0, 0], [0, 0]))
+
+
+def test_density_matrix_agrees_with_negf_open_system():
+    # a second code path: issue 3's OpenSystem.density_matrix (complex contour with Fermi
+    # poles + probe tails + window) against the vertical-line split used here
+    from windforce.tb.model import Builder, PowerLawHopping
+    from windforce.tb.negf import OpenSystem
+    from windforce.tb.response import Reservoirs
+
+    b = Builder()
+    b.add_kind("A", 1, 0.0)
+    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=2.5, n=2.0, cutoff=3.0))
+    for i in range(6):
+        b.add_site([2.5 * i, 0.3 * (i % 2), 0.0], region="L" if i < 2 else "C")
+    b.add_lead("R", [[15.0, 0.0, 0.0]], [2.5, 0.0, 0.0])
+    model = b.finalize()
+    mu, kT, gam = (
+        {"C": -0.2, "L": 0.3, "R": -0.6},
+        {"C": 0.0, "L": 0.05, "R": 0.02},
+        {
+            "C": 0.1,
+            "L": 0.4,
+        },
+    )
+    system = OpenSystem.from_model(model, mu, kT, gamma=gam)
+    n = model.n_orbitals
+    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    ref = system.density_matrix((rows, cols), atol=1e-11).values.reshape(n, n)
+    rho, _ = density_matrix(model.hamiltonian().toarray(), Reservoirs.from_open_system(system))
+    np.testing.assert_allclose(rho, ref, atol=1e-8)
