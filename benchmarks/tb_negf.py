@@ -193,8 +193,9 @@ def main() -> None:
             t1, r1 = timed(rgf_density, osys, E1, repeat=1 if big else 3)
             tb, _ = timed(rgf_density, osys, Eb, repeat=1 if big else 2)
             t_rgf.append(t1)
-            # flops: per slice and energy, 16 products and one inverse of w×w, 8w³ each
-            gflops = 17 * 8 * W**3 * len(osys.backend.slices) * len(Eb) / tb / 1e9
+            # flops: per slice and energy (column propagation from lead L's slice):
+            # 5 products and one inverse of w×w, ~8w³ real flops each
+            gflops = 6 * 8 * W**3 * len(osys.backend.slices) * len(Eb) / tb / 1e9
             dense_t, diff = float("nan"), float("nan")
             if W * L <= 2000:
                 dense_t, rd = timed(dense_density, open_strip(W, L, "dense"), E1)

@@ -295,3 +295,51 @@ def test_from_model_builder_chain(backend):
     np.testing.assert_allclose(osys.transmission(E), ref.transmission(E), atol=1e-12)
     with pytest.raises(ValidationError, match="mu"):
         OpenSystem.from_model(system, mu={"nowhere": 0.0})
+
+
+def probe_vs_lead_density(L, gamma):
+    """max |rho_C(probes) - rho_C(semi-infinite leads)|, Eq. 9 integrated, at finite bias."""
+    onsite_c = np.array([0.3, -0.2, 0.25])
+    mu = {"L": 0.25, "R": -0.15, "C": 0.05}
+    exact = OpenSystem(
+        chain(3, onsite=onsite_c),
+        [
+            Reservoir("L", mu["L"], 0.02, lead=chain_lead(0)),
+            Reservoir("R", mu["R"], 0.02, lead=chain_lead(2)),
+        ],
+        backend="rgf",
+    ).density_matrix(atol=1e-8)
+    n = 2 * L + 3
+    onsite = np.zeros(n)
+    onsite[L : L + 3] = onsite_c
+    probes = OpenSystem(
+        chain(n, onsite=onsite),
+        [
+            Reservoir("L", mu["L"], 0.02, probes=np.arange(L), gamma=gamma),
+            Reservoir("R", mu["R"], 0.02, probes=np.arange(L + 3, n), gamma=gamma),
+            Reservoir("C", mu["C"], 0.02, probes=np.arange(L, L + 3), gamma=gamma),
+        ],
+        backend="rgf",
+    ).density_matrix((exact.rows + L, exact.cols + L), atol=1e-8)
+    return float(np.max(np.abs(probes.values - exact.values)))
+
+
+@pytest.mark.slow
+def test_probe_density_matrix_converges_to_semi_infinite_leads():
+    errs = [probe_vs_lead_density(L, g) for L, g in [(30, 0.2), (120, 0.05), (240, 0.025)]]
+    assert errs[0] > errs[1] > errs[2]
+    assert errs[2] < 6e-3 and errs[1] / errs[2] > 1.5  # ~ linear in Gamma
+
+
+@pytest.mark.parametrize(
+    "weights", [[1.0, 0.0, 0.0, 0.0], [0.3, -0.2, 0.0, 0.0], [0.1, 0.2, 0.3, 0.4]]
+)
+def test_rgf_diagonal_paths_agree_with_dense(weights):
+    # column propagation (weights on lead slices only) and the general sweep (probes)
+    a, b = probe_strip("dense", seed=5), probe_strip("rgf", seed=5)
+    E = np.array([-0.8, 0.25])
+    w = np.tile(weights, (2, 1))
+    d = np.arange(a.N)
+    np.testing.assert_allclose(
+        b.backend.lesser_diagonal(E, w), a.backend.lesser(E, w, d, d), atol=1e-10, rtol=0
+    )

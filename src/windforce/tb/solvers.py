@@ -324,6 +324,8 @@ class RGFBackend(_Backend):
         gam = self._sigma_blocks(E, gammas=True)
         S = [None] * len(self.slices)
         for a in range(self.n_res):
+            if not np.any(weights[:, a]):
+                continue
             for k, blk in gam[a].items():
                 term = weights[:, a, None, None] * blk
                 S[k] = term if S[k] is None else S[k] + term
@@ -337,14 +339,70 @@ class RGFBackend(_Backend):
         return self._extract(Gl, Glup, Gldn, rows, cols)
 
     def lesser_diagonal(self, E, weights) -> np.ndarray:
-        """Diagonal of Σ_α w_α G Γ̃_α G†, shape (nE, N) (the benchmark's quantity)."""
+        """Diagonal of Σ_α w_α G Γ̃_α G†, shape (nE, N) (e.g. the density at one energy).
+
+        When the weighted Γ̃ live on at most two slices (semi-infinite leads),
+        the columns G_{:,s} are propagated from those slices instead (one
+        inverse and four products per slice, the scattering-state cost);
+        otherwise the general two-sweep recursion is used.
+        """
         E = np.atleast_1d(np.asarray(E, complex))
         S, _ = self._weighted_S(E, weights)
-        Gl, _ = self._lesser_blocks(E, S, keep_up=False)
         out = np.empty((len(E), self.N), complex)
-        for k, s in enumerate(self.slices):
-            out[:, s] = np.diagonal(Gl[k], axis1=1, axis2=2)
+        if sum(b is not None for b in S) <= 2:
+            diag = self._column_diagonal(E, S)
+        else:
+            Gl, _ = self._lesser_blocks(E, S, keep_up=False)
+            diag = [np.diagonal(b, axis1=1, axis2=2) for b in Gl]
+        for k, sl in enumerate(self.slices):
+            out[:, sl] = diag[k]
         return out
+
+    def _column_diagonal(self, E, S):
+        """diag Σ_s G_{:,s} S_s G_{:,s}† for S nonzero on few slices s."""
+        sig = self._sigma_blocks(E)
+        n = len(self.Hd)
+        src = [k for k in range(n) if S[k] is not None]
+        diag = [np.zeros((len(E), len(sl)), complex) for sl in self.slices]
+        if not src:
+            return diag
+
+        def A(k):
+            a = E[:, None, None] * np.eye(len(self.Hd[k])) - self.Hd[k]
+            return a if sig[k] is None else a - sig[k]
+
+        gL, gR = [None] * n, [None] * n
+        for k in range(max(src)):
+            a = A(k)
+            if k:
+                a = a - self.Ht[k - 1].conj().T @ gL[k - 1] @ self.Ht[k - 1]
+            gL[k] = np.linalg.inv(a)
+        for k in range(n - 1, min(src), -1):
+            a = A(k)
+            if k < n - 1:
+                a = a - self.Ht[k] @ gR[k + 1] @ self.Ht[k].conj().T
+            gR[k] = np.linalg.inv(a)
+
+        def add(k, c, Sk):
+            diag[k] += np.sum((c @ Sk) * np.conj(c), axis=2)
+
+        for s in src:
+            a = A(s)
+            if s:
+                a = a - self.Ht[s - 1].conj().T @ gL[s - 1] @ self.Ht[s - 1]
+            if s < n - 1:
+                a = a - self.Ht[s] @ gR[s + 1] @ self.Ht[s].conj().T
+            Gss = np.linalg.inv(a)
+            add(s, Gss, S[s])
+            c = Gss
+            for k in range(s - 1, -1, -1):  # G_{k,s} = gL_k t_k G_{k+1,s}
+                c = gL[k] @ (self.Ht[k] @ c)
+                add(k, c, S[s])
+            c = Gss
+            for k in range(s + 1, n):  # G_{k,s} = gR_k t_{k-1}† G_{k-1,s}
+                c = gR[k] @ (self.Ht[k - 1].conj().T @ c)
+                add(k, c, S[s])
+        return diag
 
     def transmission(self, E):
         E = np.atleast_1d(np.asarray(E, complex))
