@@ -40,7 +40,7 @@ def test_sum_rule_eq16(backend):
 
 
 def test_backends_agree_on_random_systems():
-    a, b = probe_strip("dense", seed=3), probe_strip("rgf", seed=3)
+    a, b = probe_strip("dense", seed=3, L=5), probe_strip("rgf", seed=3, L=5)
     assert len(b.backend.slices) >= 4
     z = np.array([-1.0 + 0.3j, 0.2 + 1e-3j, 2.0 + 0j])
     np.testing.assert_allclose(a.green(z), b.green(z), atol=1e-10, rtol=0)
@@ -48,7 +48,9 @@ def test_backends_agree_on_random_systems():
     np.testing.assert_allclose(a.spectral(E), b.spectral(E), atol=1e-10, rtol=0)
     np.testing.assert_allclose(a.transmission(E), b.transmission(E), atol=1e-10, rtol=0)
     np.testing.assert_allclose(a.density_energy(E), b.density_energy(E), atol=1e-10, rtol=0)
-    ra, rb = a.density_matrix(atol=1e-11), b.density_matrix(atol=1e-11)
+    # same adaptive nodes on both backends: agreement far below the quadrature tolerance
+    ra, rb = a.density_matrix(atol=1e-9), b.density_matrix(atol=1e-9)
+    assert ra.n_eval == rb.n_eval
     np.testing.assert_allclose(ra.values, rb.values, atol=1e-10, rtol=0)
 
 
@@ -155,10 +157,10 @@ def test_temperature_continuity(backend):
 
 
 def test_nonequilibrium_density_is_hermitian_and_counts(backend):
-    osys = probe_strip(backend)
-    rho = osys.density_matrix(atol=1e-10)
+    osys = probe_strip(backend, W=2, L=5)
+    rho = osys.density_matrix(atol=1e-8)
     M = rho.to_sparse(osys.N)
-    assert abs(M - M.conj().T).max() < 1e-9
+    assert abs(M - M.conj().T).max() < 1e-7
     d = np.real(M.diagonal())
     assert np.all((d > 0) & (d < 1))
 
@@ -254,9 +256,9 @@ def test_rgf_rejects_long_range_pairs():
         osys.green(np.array([0.1 + 0.1j]), ([0], [5]))
 
 
-def test_generic_energy_integral_with_full_matrices(backend):
+def test_generic_energy_integral_with_full_matrices():
     # the machinery issue 4 uses (Eqs. 20, 24): full-matrix integrands reproduce rho_S
-    osys = probe_strip(backend, W=2, L=4)
+    osys = probe_strip("rgf", W=2, L=4)
     rho = osys.density_matrix(atol=1e-10)
 
     def window(E, w):

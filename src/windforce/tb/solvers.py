@@ -91,26 +91,40 @@ class DenseBackend(_Backend):
         A = z[:, None, None] * np.eye(self.N) - self.H.toarray()[None] - self._sigma(z)
         return np.linalg.inv(A)
 
+    def _chunked(self, fn, z, weights=None):
+        """Apply ``fn(z[, weights])`` to energy chunks of at most ~2e7 matrix entries each."""
+        z = np.atleast_1d(np.asarray(z, complex))
+        step = max(1, int(2e7 // self.N**2))
+        parts = []
+        for i in range(0, len(z), step):
+            chunk = slice(i, i + step)
+            parts.append(fn(z[chunk]) if weights is None else fn(z[chunk], weights[chunk]))
+        return np.concatenate(parts, axis=0)
+
     def green(self, z, rows, cols):
-        return self.green_matrix(z)[:, rows, cols]
+        return self._chunked(lambda zz: self.green_matrix(zz)[:, rows, cols], z)
 
     def lesser(self, E, weights, rows, cols):
-        E = np.atleast_1d(np.asarray(E, complex))
-        G = self.green_matrix(E)
-        S = np.einsum("ea,aeij->eij", weights, self._gammas(E))
-        return (G @ S @ np.conj(np.swapaxes(G, 1, 2)))[:, rows, cols]
+        def one(EE, ww):
+            G = self.green_matrix(EE)
+            S = np.einsum("ea,aeij->eij", ww, self._gammas(EE))
+            return (G @ S @ np.conj(np.swapaxes(G, 1, 2)))[:, rows, cols]
+
+        return self._chunked(one, E, np.asarray(weights))
 
     def transmission(self, E):
-        E = np.atleast_1d(np.asarray(E, complex))
-        G = self.green_matrix(E)
-        Gd = np.conj(np.swapaxes(G, 1, 2))
-        gam = self._gammas(E)
-        A = [G @ gam[b] @ Gd for b in range(self.n_res)]
-        T = np.empty((len(E), self.n_res, self.n_res))
-        for a in range(self.n_res):
+        def one(EE):
+            G = self.green_matrix(EE)
+            Gd = np.conj(np.swapaxes(G, 1, 2))
+            gam = self._gammas(EE)
+            T = np.empty((len(EE), self.n_res, self.n_res))
             for b in range(self.n_res):
-                T[:, a, b] = np.real(np.einsum("eij,eji->e", gam[a], A[b]))
-        return T
+                A = G @ gam[b] @ Gd
+                for a in range(self.n_res):
+                    T[:, a, b] = np.real(np.einsum("eij,eji->e", gam[a], A))
+            return T
+
+        return self._chunked(one, E)
 
 
 def _bfs_levels(adj: sp.csr_matrix, start: np.ndarray) -> np.ndarray:
