@@ -345,3 +345,33 @@ def test_rgf_diagonal_paths_agree_with_dense(weights):
     np.testing.assert_allclose(
         b.backend.lesser_diagonal(E, w), a.backend.lesser(E, w, d, d), atol=1e-10, rtol=0
     )
+
+
+def test_backends_agree_with_full_interslice_blocks():
+    # next-nearest-neighbour (diagonal) bonds make the slice-to-slice blocks non-diagonal
+    rng = np.random.default_rng(7)
+    W, L = 3, 5
+    H, idx = random_strip(rng, W, L)
+    a, b = idx[:-1, :-1].ravel(), idx[1:, 1:].ravel()
+    v = 0.3 * (rng.standard_normal(a.size) + 1j * rng.standard_normal(a.size))
+    H = (H + sp.csr_matrix((np.r_[v, v.conj()], (np.r_[a, b], np.r_[b, a])), shape=H.shape)).tocsr()
+    systems = [
+        OpenSystem(
+            H,
+            [
+                Reservoir("L", 0.1, lead=strip_lead(W, idx[0])),
+                Reservoir("R", 0.0, lead=strip_lead(W, idx[-1])),
+                Reservoir("C", 0.0, probes=idx[2], gamma=0.1),
+            ],
+            backend=be,
+        )
+        for be in ("dense", "rgf")
+    ]
+    assert systems[1].backend.Ht[0].d is None
+    E = np.array([-1.3, 0.2])
+    np.testing.assert_allclose(systems[0].spectral(E), systems[1].spectral(E), atol=1e-10)
+    w = np.array([[0.2, -0.1, 0.0], [0.0, 0.3, 0.0]])
+    d = np.arange(H.shape[0])
+    np.testing.assert_allclose(
+        systems[1].backend.lesser_diagonal(E, w), systems[0].backend.lesser(E, w, d, d), atol=1e-10
+    )

@@ -48,6 +48,28 @@ class Term:
         return np.broadcast_to(np.diag(-1j * self.gamma.astype(complex)), (len(z), k, k))
 
 
+class _Hop:
+    """A hopping block t between adjacent slices; products with a diagonal t become scalings."""
+
+    __array_ufunc__ = None  # make ``ndarray @ _Hop`` defer to __rmatmul__
+
+    def __init__(self, t: np.ndarray, d: np.ndarray | None = None, check: bool = True) -> None:
+        self.t = t
+        if check and t.shape[0] == t.shape[1] and not np.any(t - np.diag(np.diag(t))):
+            d = np.diag(t).copy()
+        self.d = d
+
+    @property
+    def H(self) -> _Hop:
+        return _Hop(self.t.conj().T, None if self.d is None else self.d.conj(), check=False)
+
+    def __matmul__(self, X):
+        return self.t @ X if self.d is None else self.d[:, None] * X
+
+    def __rmatmul__(self, X):
+        return X @ self.t if self.d is None else X * self.d
+
+
 def _broadening(sig: np.ndarray) -> np.ndarray:
     return 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
 
@@ -198,7 +220,9 @@ class RGFBackend(_Backend):
             self.local[s] = np.arange(len(s))
         Hc = self.H.tocsr()
         self.Hd = [Hc[s][:, s].toarray() for s in self.slices]
-        self.Ht = [Hc[self.slices[k]][:, self.slices[k + 1]].toarray() for k in range(n_s - 1)]
+        self.Ht = [
+            _Hop(Hc[self.slices[k]][:, self.slices[k + 1]].toarray()) for k in range(n_s - 1)
+        ]
         # where each term lives
         self.term_slices = []
         for t in terms:
@@ -243,7 +267,7 @@ class RGFBackend(_Backend):
                 A = A - sig[k]
             if k:
                 t = self.Ht[k - 1]
-                A = A - t.conj().T @ gL[-1] @ t
+                A = A - t.H @ gL[-1] @ t
             gL.append(np.linalg.inv(A))
         return gL
 
@@ -257,8 +281,8 @@ class RGFBackend(_Backend):
             t = self.Ht[k]
             gt = gL[k] @ t
             Gup[k] = gt @ G[k + 1]
-            Gdn[k] = G[k + 1] @ (t.conj().T @ gL[k])
-            G[k] = gL[k] + Gup[k] @ (t.conj().T @ gL[k])
+            Gdn[k] = G[k + 1] @ (t.H @ gL[k])
+            G[k] = gL[k] + Gup[k] @ (t.H @ gL[k])
         return G, Gup, Gdn
 
     def _lesser_blocks(self, E, S, keep_up=True):
@@ -278,7 +302,7 @@ class RGFBackend(_Backend):
             inner = S[k]
             if k:
                 t = self.Ht[k - 1]
-                td = t.conj().T
+                td = t.H
                 A = A - td @ gL[k - 1] @ t
                 prev = td @ gLs[k - 1] @ t
                 inner = prev if inner is None else inner + prev
@@ -290,7 +314,7 @@ class RGFBackend(_Backend):
         Gl[-1] = Gl1
         for k in range(n - 2, -1, -1):
             t = self.Ht[k]
-            td = t.conj().T
+            td = t.H
             gt = gL[k] @ t
             X = gt @ G1  # G_{k,k+1}
             up = gLs[k] @ t @ _dag(G1) + gt @ Gl1  # G<_{k,k+1}
@@ -389,12 +413,12 @@ class RGFBackend(_Backend):
         for k in range(max(src)):
             a = A(k)
             if k:
-                a = a - self.Ht[k - 1].conj().T @ gL[k - 1] @ self.Ht[k - 1]
+                a = a - self.Ht[k - 1].H @ gL[k - 1] @ self.Ht[k - 1]
             gL[k] = np.linalg.inv(a)
         for k in range(n - 1, min(src), -1):
             a = A(k)
             if k < n - 1:
-                a = a - self.Ht[k] @ gR[k + 1] @ self.Ht[k].conj().T
+                a = a - self.Ht[k] @ gR[k + 1] @ self.Ht[k].H
             gR[k] = np.linalg.inv(a)
 
         def add(k, c, Sk):
@@ -403,9 +427,9 @@ class RGFBackend(_Backend):
         for s in src:
             a = A(s)
             if s:
-                a = a - self.Ht[s - 1].conj().T @ gL[s - 1] @ self.Ht[s - 1]
+                a = a - self.Ht[s - 1].H @ gL[s - 1] @ self.Ht[s - 1]
             if s < n - 1:
-                a = a - self.Ht[s] @ gR[s + 1] @ self.Ht[s].conj().T
+                a = a - self.Ht[s] @ gR[s + 1] @ self.Ht[s].H
             Gss = np.linalg.inv(a)
             add(s, Gss, S[s])
             c = Gss
@@ -414,7 +438,7 @@ class RGFBackend(_Backend):
                 add(k, c, S[s])
             c = Gss
             for k in range(s + 1, n):  # G_{k,s} = gR_k t_{k-1}† G_{k-1,s}
-                c = gR[k] @ (self.Ht[k - 1].conj().T @ c)
+                c = gR[k] @ (self.Ht[k - 1].H @ c)
                 add(k, c, S[s])
         return diag
 
