@@ -71,7 +71,7 @@ def main() -> None:
     for L in (25, 100, 400, 1600):
         err = [np.max(np.abs(probes(L, g) - ref)) for g in gammas]
         ax.loglog(gammas, err, "o-", ms=3, label=f"L = {L}")
-    ax.loglog(gammas, 0.5 * gammas, "k--", lw=0.8, label=r"$\propto\Gamma$")
+    ax.loglog(gammas, 0.12 * gammas, "k--", lw=0.8, label=r"$\propto\Gamma$")
     ax.set_xlabel(r"probe coupling $\Gamma$ (eV)")
     ax.set_ylabel(r"max $|D_\alpha^{\rm probes} - D_\alpha^{\rm leads}|$ on C (1/eV)")
     ax.set_title("multiple probes → semi-infinite leads", fontsize=9)
