@@ -57,24 +57,37 @@ def surface_green(
     if np.any(z.imag <= 0):
         raise ValidationError("z", z[z.imag <= 0][:3], "energies with Im z > 0")
     m = h0.shape[0]
+    gs = np.empty((z.size, m, m), complex)
+    todo = np.arange(z.size)
     history = []
     for _ in range(4):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            gs, err = _decimate(z, h0, h1, tol, max_iter, history)
-        if err < 1e-8:
-            return gs[:, :m, :m]
+            g, err = _decimate(z[todo], h0, h1, tol, max_iter, history)
+        ok = err < RESIDUAL_TOL
+        gs[todo[ok]] = g[ok][:, :m, :m]
+        todo = todo[~ok]
+        if not todo.size:
+            return gs
         # z − h0 nearly singular (E at a level of the cell, e.g. the band centre of a
-        # chain): decimate a supercell of two cells instead, whose levels differ.
+        # chain): decimate a supercell of two cells at those energies, whose levels differ.
         zero = np.zeros_like(h1)
         h0, h1 = np.block([[h0, h1], [h1.conj().T, h0]]), np.block([[zero, zero], [h1, zero]])
     raise ConvergenceError(
-        f"surface Green's function: decimation did not converge in {max_iter} steps "
-        f"(Dyson residual {err:.3g}, also with supercells); min Im z = {z.imag.min():.3g}",
+        f"surface Green's function: decimation did not converge in {max_iter} steps at "
+        f"{todo.size} energies (relative Dyson residual {np.max(err):.3g}, also with "
+        f"supercells); min Im z = {z.imag.min():.3g}",
         history=history,
     )
 
 
+_CACHE: dict = {}  # the last surface Green's function computed
+
+#: accepted relative Dyson residual of a surface Green's function
+RESIDUAL_TOL = 1e-8
+
+
 def _decimate(z, h0, h1, tol, max_iter, history):
+    """Sancho–Rubio on a batch; returns g_s and the relative Dyson residual per energy."""
     m = h0.shape[0]
     scale = max(float(np.max(np.abs(h0), initial=0.0)), float(np.max(np.abs(h1))), 1e-300)
     eye = np.eye(m)
@@ -94,16 +107,19 @@ def _decimate(z, h0, h1, tol, max_iter, history):
         beta = beta @ gb
         size = float(max(np.max(np.abs(alpha)), np.max(np.abs(beta)))) / scale
         history.append(size)
-        if size < tol:
+        if size < tol or not np.isfinite(size):
             break
-        if not np.isfinite(size):
-            return None, np.inf
-    else:
-        return None, np.inf
     gs = np.linalg.inv(zI - eps_s)
-    # Dyson residual: g_s (z − h0 − h1 g_s h1†) − 1
-    resid = gs @ (zI - h0 - h1 @ gs @ h1.conj().T) - eye
-    return gs, float(np.max(np.abs(resid)))
+    # Dyson residual g_s (z − h0) − 1 − g_s h1 g_s h1†, relative to the size of its terms
+    a = gs @ (zI - h0)
+    b = gs @ h1 @ gs @ h1.conj().T
+    resid = np.max(np.abs(a - eye - b), axis=(1, 2))
+    size_terms = 1 + np.max(np.abs(a), axis=(1, 2)) + np.max(np.abs(b), axis=(1, 2))
+    err = resid / size_terms
+    err[~np.isfinite(err)] = np.inf
+    if not size < tol:
+        err[:] = np.inf
+    return gs, err
 
 
 def chain_surface_green(z: np.ndarray, onsite: float, hopping: float) -> np.ndarray:
@@ -190,6 +206,11 @@ class LeadSpec:
         """
         z = np.atleast_1d(np.asarray(z, complex))
         z = np.where(z.imag < self.eta, z.real + 1j * self.eta, z)
-        gs = surface_green(z, self.h0, self.h1, tol=self.tol, max_iter=self.max_iter)
+        key = (self.h0.tobytes(), self.h1.tobytes(), z.tobytes(), self.tol, self.max_iter)
+        gs = _CACHE.get(key)
+        if gs is None:  # leads with the same cells share g_s at the same energies
+            gs = surface_green(z, self.h0, self.h1, tol=self.tol, max_iter=self.max_iter)
+            _CACHE.clear()
+            _CACHE[key] = gs
         V = self.coupling
         return V @ gs @ V.conj().T

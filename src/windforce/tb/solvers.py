@@ -48,6 +48,28 @@ class Term:
         return np.broadcast_to(np.diag(-1j * self.gamma.astype(complex)), (len(z), k, k))
 
 
+class _Hop:
+    """A hopping block t between adjacent slices; products with a diagonal t become scalings."""
+
+    __array_ufunc__ = None  # make ``ndarray @ _Hop`` defer to __rmatmul__
+
+    def __init__(self, t: np.ndarray, d: np.ndarray | None = None, check: bool = True) -> None:
+        self.t = t
+        if check and t.shape[0] == t.shape[1] and not np.any(t - np.diag(np.diag(t))):
+            d = np.diag(t).copy()
+        self.d = d
+
+    @property
+    def H(self) -> _Hop:
+        return _Hop(self.t.conj().T, None if self.d is None else self.d.conj(), check=False)
+
+    def __matmul__(self, X):
+        return self.t @ X if self.d is None else self.d[:, None] * X
+
+    def __rmatmul__(self, X):
+        return X @ self.t if self.d is None else X * self.d
+
+
 def _broadening(sig: np.ndarray) -> np.ndarray:
     return 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
 
@@ -91,26 +113,40 @@ class DenseBackend(_Backend):
         A = z[:, None, None] * np.eye(self.N) - self.H.toarray()[None] - self._sigma(z)
         return np.linalg.inv(A)
 
+    def _chunked(self, fn, z, weights=None):
+        """Apply ``fn(z[, weights])`` to energy chunks of at most ~2e7 matrix entries each."""
+        z = np.atleast_1d(np.asarray(z, complex))
+        step = max(1, int(2e7 // self.N**2))
+        parts = []
+        for i in range(0, len(z), step):
+            chunk = slice(i, i + step)
+            parts.append(fn(z[chunk]) if weights is None else fn(z[chunk], weights[chunk]))
+        return np.concatenate(parts, axis=0)
+
     def green(self, z, rows, cols):
-        return self.green_matrix(z)[:, rows, cols]
+        return self._chunked(lambda zz: self.green_matrix(zz)[:, rows, cols], z)
 
     def lesser(self, E, weights, rows, cols):
-        E = np.atleast_1d(np.asarray(E, complex))
-        G = self.green_matrix(E)
-        S = np.einsum("ea,aeij->eij", weights, self._gammas(E))
-        return (G @ S @ np.conj(np.swapaxes(G, 1, 2)))[:, rows, cols]
+        def one(EE, ww):
+            G = self.green_matrix(EE)
+            S = np.einsum("ea,aeij->eij", ww, self._gammas(EE))
+            return (G @ S @ np.conj(np.swapaxes(G, 1, 2)))[:, rows, cols]
+
+        return self._chunked(one, E, np.asarray(weights))
 
     def transmission(self, E):
-        E = np.atleast_1d(np.asarray(E, complex))
-        G = self.green_matrix(E)
-        Gd = np.conj(np.swapaxes(G, 1, 2))
-        gam = self._gammas(E)
-        A = [G @ gam[b] @ Gd for b in range(self.n_res)]
-        T = np.empty((len(E), self.n_res, self.n_res))
-        for a in range(self.n_res):
+        def one(EE):
+            G = self.green_matrix(EE)
+            Gd = np.conj(np.swapaxes(G, 1, 2))
+            gam = self._gammas(EE)
+            T = np.empty((len(EE), self.n_res, self.n_res))
             for b in range(self.n_res):
-                T[:, a, b] = np.real(np.einsum("eij,eji->e", gam[a], A[b]))
-        return T
+                A = G @ gam[b] @ Gd
+                for a in range(self.n_res):
+                    T[:, a, b] = np.real(np.einsum("eij,eji->e", gam[a], A))
+            return T
+
+        return self._chunked(one, E)
 
 
 def _bfs_levels(adj: sp.csr_matrix, start: np.ndarray) -> np.ndarray:
@@ -184,7 +220,9 @@ class RGFBackend(_Backend):
             self.local[s] = np.arange(len(s))
         Hc = self.H.tocsr()
         self.Hd = [Hc[s][:, s].toarray() for s in self.slices]
-        self.Ht = [Hc[self.slices[k]][:, self.slices[k + 1]].toarray() for k in range(n_s - 1)]
+        self.Ht = [
+            _Hop(Hc[self.slices[k]][:, self.slices[k + 1]].toarray()) for k in range(n_s - 1)
+        ]
         # where each term lives
         self.term_slices = []
         for t in terms:
@@ -229,7 +267,7 @@ class RGFBackend(_Backend):
                 A = A - sig[k]
             if k:
                 t = self.Ht[k - 1]
-                A = A - t.conj().T @ gL[-1] @ t
+                A = A - t.H @ gL[-1] @ t
             gL.append(np.linalg.inv(A))
         return gL
 
@@ -243,40 +281,50 @@ class RGFBackend(_Backend):
             t = self.Ht[k]
             gt = gL[k] @ t
             Gup[k] = gt @ G[k + 1]
-            Gdn[k] = G[k + 1] @ (t.conj().T @ gL[k])
-            G[k] = gL[k] + Gup[k] @ (t.conj().T @ gL[k])
+            Gdn[k] = G[k + 1] @ (t.H @ gL[k])
+            G[k] = gL[k] + Gup[k] @ (t.H @ gL[k])
         return G, Gup, Gdn
 
-    def _lesser_blocks(self, E, S):
-        """Blocks of G S G† for block-diagonal Hermitian S (list per slice, None = 0)."""
-        gL = self._forward(E)
-        G, _, _ = self._backward(gL)
-        n = len(gL)
-        gLs = []
-        for k in range(n):
-            inner = S[k] if S[k] is not None else 0
+    def _lesser_blocks(self, E, S, keep_up=True):
+        """Blocks of G S G† for block-diagonal Hermitian S (list per slice, None = 0).
+
+        One forward sweep (left-connected g and g S g†), one backward sweep
+        (full G and G S G†): 16 matrix products and one inverse per slice.
+        Returns the diagonal blocks and, if ``keep_up``, the (k, k+1) blocks.
+        """
+        sig = self._sigma_blocks(E)
+        n = len(self.Hd)
+        gL, gLs = [None] * n, [None] * n
+        for k, Hk in enumerate(self.Hd):
+            A = E[:, None, None] * np.eye(len(Hk)) - Hk
+            if sig[k] is not None:
+                A = A - sig[k]
+            inner = S[k]
             if k:
                 t = self.Ht[k - 1]
-                inner = inner + t.conj().T @ gLs[-1] @ t
-            if np.isscalar(inner):
-                gLs.append(np.zeros_like(gL[k]))
-            else:
-                gLs.append(gL[k] @ inner @ _dag(gL[k]))
+                td = t.H
+                A = A - td @ gL[k - 1] @ t
+                prev = td @ gLs[k - 1] @ t
+                inner = prev if inner is None else inner + prev
+            gL[k] = np.linalg.inv(A)
+            gLs[k] = np.zeros_like(gL[k]) if inner is None else gL[k] @ inner @ _dag(gL[k])
         Gl = [None] * n
-        Glup = [None] * (n - 1)
-        Gl[-1] = gLs[-1]
+        Glup = [None] * (n - 1) if keep_up else None
+        G1, Gl1 = gL[-1], gLs[-1]
+        Gl[-1] = Gl1
         for k in range(n - 2, -1, -1):
             t = self.Ht[k]
-            td = t.conj().T
+            td = t.H
             gt = gL[k] @ t
-            gst = gLs[k] @ t
-            Glup[k] = gst @ _dag(G[k + 1]) + gt @ Gl[k + 1]
-            Gl[k] = (
-                gLs[k]
-                + gt @ Gl[k + 1] @ _dag(gt)
-                + gt @ G[k + 1] @ (td @ gLs[k])
-                + gst @ _dag(G[k + 1]) @ _dag(gt)
-            )
+            X = gt @ G1  # G_{k,k+1}
+            up = gLs[k] @ t @ _dag(G1) + gt @ Gl1  # G<_{k,k+1}
+            Gk = gL[k] + X @ (td @ gL[k])
+            Gl1 = gLs[k] + up @ _dag(gt) + X @ (td @ gLs[k])
+            G1 = Gk
+            Gl[k] = Gl1
+            if keep_up:
+                Glup[k] = up
+            gL[k + 1] = gLs[k + 1] = None  # free as we go
         return Gl, Glup
 
     def _extract(self, diag, up, dn, rows, cols):
@@ -314,6 +362,8 @@ class RGFBackend(_Backend):
         gam = self._sigma_blocks(E, gammas=True)
         S = [None] * len(self.slices)
         for a in range(self.n_res):
+            if not np.any(weights[:, a]):
+                continue
             for k, blk in gam[a].items():
                 term = weights[:, a, None, None] * blk
                 S[k] = term if S[k] is None else S[k] + term
@@ -327,14 +377,70 @@ class RGFBackend(_Backend):
         return self._extract(Gl, Glup, Gldn, rows, cols)
 
     def lesser_diagonal(self, E, weights) -> np.ndarray:
-        """Diagonal of Σ_α w_α G Γ̃_α G†, shape (nE, N) (the benchmark's quantity)."""
+        """Diagonal of Σ_α w_α G Γ̃_α G†, shape (nE, N) (e.g. the density at one energy).
+
+        When the weighted Γ̃ live on at most two slices (semi-infinite leads),
+        the columns G_{:,s} are propagated from those slices instead (one
+        inverse and four products per slice, the scattering-state cost);
+        otherwise the general two-sweep recursion is used.
+        """
         E = np.atleast_1d(np.asarray(E, complex))
         S, _ = self._weighted_S(E, weights)
-        Gl, _ = self._lesser_blocks(E, S)
         out = np.empty((len(E), self.N), complex)
-        for k, s in enumerate(self.slices):
-            out[:, s] = np.diagonal(Gl[k], axis1=1, axis2=2)
+        if sum(b is not None for b in S) <= 2:
+            diag = self._column_diagonal(E, S)
+        else:
+            Gl, _ = self._lesser_blocks(E, S, keep_up=False)
+            diag = [np.diagonal(b, axis1=1, axis2=2) for b in Gl]
+        for k, sl in enumerate(self.slices):
+            out[:, sl] = diag[k]
         return out
+
+    def _column_diagonal(self, E, S):
+        """diag Σ_s G_{:,s} S_s G_{:,s}† for S nonzero on few slices s."""
+        sig = self._sigma_blocks(E)
+        n = len(self.Hd)
+        src = [k for k in range(n) if S[k] is not None]
+        diag = [np.zeros((len(E), len(sl)), complex) for sl in self.slices]
+        if not src:
+            return diag
+
+        def A(k):
+            a = E[:, None, None] * np.eye(len(self.Hd[k])) - self.Hd[k]
+            return a if sig[k] is None else a - sig[k]
+
+        gL, gR = [None] * n, [None] * n
+        for k in range(max(src)):
+            a = A(k)
+            if k:
+                a = a - self.Ht[k - 1].H @ gL[k - 1] @ self.Ht[k - 1]
+            gL[k] = np.linalg.inv(a)
+        for k in range(n - 1, min(src), -1):
+            a = A(k)
+            if k < n - 1:
+                a = a - self.Ht[k] @ gR[k + 1] @ self.Ht[k].H
+            gR[k] = np.linalg.inv(a)
+
+        def add(k, c, Sk):
+            diag[k] += np.sum((c @ Sk) * np.conj(c), axis=2)
+
+        for s in src:
+            a = A(s)
+            if s:
+                a = a - self.Ht[s - 1].H @ gL[s - 1] @ self.Ht[s - 1]
+            if s < n - 1:
+                a = a - self.Ht[s] @ gR[s + 1] @ self.Ht[s].H
+            Gss = np.linalg.inv(a)
+            add(s, Gss, S[s])
+            c = Gss
+            for k in range(s - 1, -1, -1):  # G_{k,s} = gL_k t_k G_{k+1,s}
+                c = gL[k] @ (self.Ht[k] @ c)
+                add(k, c, S[s])
+            c = Gss
+            for k in range(s + 1, n):  # G_{k,s} = gR_k t_{k-1}† G_{k-1,s}
+                c = gR[k] @ (self.Ht[k - 1].H @ c)
+                add(k, c, S[s])
+        return diag
 
     def transmission(self, E):
         E = np.atleast_1d(np.asarray(E, complex))
@@ -342,7 +448,7 @@ class RGFBackend(_Backend):
         T = np.zeros((len(E), self.n_res, self.n_res))
         for b in range(self.n_res):
             S = [gam[b].get(k) for k in range(len(self.slices))]
-            Gl, _ = self._lesser_blocks(E, S)
+            Gl, _ = self._lesser_blocks(E, S, keep_up=False)
             for a in range(self.n_res):
                 for k, blk in gam[a].items():
                     T[:, a, b] += np.real(np.einsum("eij,eji->e", blk, Gl[k]))
