@@ -78,3 +78,44 @@ def test_boundary_warning_for_lead_coupled_coordinates():
     st = pb.solve()
     with pytest.warns(BoundaryWarning):
         forces(pb, st, [0])
+
+
+def test_spin_hubbard_paramagnetic_equals_spinless_charge_penalty():
+    # explicit spin (g_s = 1), E = U Σ n↑ n↓, paramagnetic: v_σ = U n_{-σ}; the spinless model
+    # (g_s = 2) with E_tot = (U/2)/2 N², N = 2n, gives v = U n as well: same forces and curl
+    from windforce.tb.curl import curl
+    from windforce.tb.functionals import SpinHubbard
+    from windforce.tb.response import ProbeTerm
+
+    class Spinful:
+        coordinates = MODEL.coordinates
+
+        def hamiltonian(self, R):
+            return np.kron(MODEL.hamiltonian(R), np.eye(2))
+
+        def force_operator(self, I, R):
+            return np.kron(MODEL.force_operator(I, R), np.eye(2))
+
+    terms = [
+        ProbeTerm(
+            t.reservoir,
+            np.ravel(np.stack([2 * t.indices, 2 * t.indices + 1], 1)),
+            np.repeat(t.gamma, 2),
+        )
+        for t in RES.terms
+    ]
+    res2 = Reservoirs(2 * N, terms, RES.mu, RES.kT)
+    U = 2.0
+    spin = SpinHubbard(np.repeat(SITE, 2), np.tile([1, -1], N), U)
+    pb2 = MeanFieldProblem(Spinful(), res2, [spin], spin_degeneracy=1, tol=1e-12)
+    pb1 = MeanFieldProblem(MODEL, RES, [HubbardCharge(SITE, U / 2, 0.0)], tol=1e-12)
+    s1, s2 = pb1.solve(), pb2.solve()
+    np.testing.assert_allclose(forces(pb2, s2), forces(pb1, s1), atol=1e-9)
+    F1, _ = screened_force_operators(pb1, s1, [0, 1])
+    F2, _ = screened_force_operators(pb2, s2, [0, 1])
+    np.testing.assert_allclose(F2[:, ::2, ::2], F1, atol=1e-9)
+    np.testing.assert_allclose(
+        curl(s2.H, s2.reservoirs, F2, spin_degeneracy=1).omega,
+        curl(s1.H, s1.reservoirs, F1).omega,
+        atol=1e-9,
+    )
