@@ -167,8 +167,8 @@ class MeanFieldProblem:
         return np.concatenate([c.residual(rho) for c in self.constraints] or [np.zeros(0)])
 
     def constraint_projector(self) -> np.ndarray:
-        """(n_constrained, n): row a is g_s·(orbitals of constrained site a)."""
-        rows = [c.gs * c.projector for c in self.constraints]
+        """(n_constrained, n): row a marks the orbitals of constrained site a."""
+        rows = [c.projector for c in self.constraints]
         return np.vstack(rows) if rows else np.zeros((0, self.n))
 
     # ------------------------------------------------------------------ solve
@@ -245,9 +245,10 @@ class MeanFieldProblem:
             v0, lam0 = unpack(x0)
             H0 = h + v0 + self.constraint_onsite(lam0)
             chi, _ = diagonal_susceptibility(H0, res, tol=self.quad_tol)
+            # J_ab = dN_a/dλ_b = g_s Σ_oo' P_ao χ_oo' P_bo'  (N_a = g_s Σ_o P_ao ρ_oo)
             P = self.constraint_projector()
-            J = P @ chi @ (P.T / np.array([c.gs for c in self.constraints for _ in c.sites])[None])
-            jac_inv = np.linalg.inv(J)
+            gs = np.concatenate([np.full(c.sites.size, c.gs) for c in self.constraints])
+            jac_inv = np.linalg.inv(gs[:, None] * (P @ chi @ P.T))
         last: dict = {}
 
         def residual(x):
