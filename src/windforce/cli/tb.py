@@ -1,0 +1,58 @@
+"""``windforce tb``: tight-binding runs from input files.
+
+The ``tb`` group holds subcommands; a new one is a function ``_add_NAME(sub)``
+registered in :data:`SUBCOMMANDS` (``run`` is the first).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    import xarray as xr
+
+    from windforce.io import write_netcdf
+    from windforce.tb.inputs import load_input, run_input
+
+    inp = load_input(args.input)  # validates before any heavy work
+    result = run_input(inp, progress=args.progress)
+    data_vars = {
+        name: (dims, value, {"units": units, "long_name": text})
+        for name, (dims, value, units, text) in result["variables"].items()
+    }
+    coords = {
+        k: v for k, v in result["coords"].items() if any(k in d[0] for d in data_vars.values())
+    }
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs["title"] = "windforce tb run: current-induced forces (Todorov et al. PRB 81, 075416)"
+    ds.attrs["input_file"] = str(args.input)
+    path = write_netcdf(ds, args.out, parameters=inp.raw)
+    print(f"wrote {path}")
+    return 0
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a system described in a TOML file (docs/tb_forces.md)",
+        description="Self-consistent steady state, forces and the curl of the force for a "
+        "tight-binding system described in a TOML file; writes NetCDF.",
+    )
+    p.add_argument("input", type=Path, help="input TOML file (see examples/tb/)")
+    p.add_argument("--out", type=Path, required=True, help="output NetCDF file")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.set_defaults(func=_run)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_run]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tb", help="tight-binding runs (windforce.tb)")
+    group = p.add_subparsers(dest="tb_command", metavar="TB_COMMAND")
+    for add in SUBCOMMANDS:
+        add(group)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])

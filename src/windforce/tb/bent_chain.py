@@ -1,0 +1,261 @@
+"""The bent atomic chain of Todorov, Dundas, McEniry (2010), Sec. V.
+
+An infinite single-orbital nearest-neighbour chain with a 90° bend at the
+corner atom 0 (site 1 along +x, site −1 along −y), hopping H < 0 with
+H' = dH/d(distance), local charge neutrality on the corner atom only.
+
+Two parts, kept apart on purpose:
+
+* **The model** (:func:`bent_chain_problem`), built with the general engine:
+  a :class:`~windforce.tb.model.Builder` with a :class:`LinearHopping` law,
+  either two semi-infinite leads (exact) or finite leads with probes (the
+  multiple-probe construction of Sec. III), and a
+  :class:`~windforce.tb.functionals.LocalChargeNeutrality` constraint on the
+  corner. :func:`bent_chain_linear_response` and :func:`bent_chain_curl`
+  compute σ, Ω_nsc and Ω_sc from it with no special-casing.
+* **The closed forms** Eqs. 29–33 (:func:`chain_green`, :func:`sigma_eq30`,
+  :func:`curl_nsc_eq32`, :func:`curl_sc_eq33`), for comparison only.
+
+Lead naming: Eq. 31 gives D_L ∝ e^{+i(k−l)θ}, waves travelling towards
+increasing site index, so lead L is the one on the −1 side (along −y) and R
+the one on the +1 side (along +x); μ_L,R = μ_eql ± eV/2. Curls are returned in
+units of (4eV/π)(H'²/H²) (per unit bias in linear response).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from windforce.errors import check_choice, check_range
+from windforce.tb.curl import curl, curl_linear_response
+from windforce.tb.forces import bare_force_operators, screened_force_operators
+from windforce.tb.functionals import LocalChargeNeutrality
+from windforce.tb.model import Builder, LinearHopping
+from windforce.tb.response import Reservoirs
+from windforce.tb.scf import MeanFieldProblem
+
+__all__ = [
+    "BentChain",
+    "bent_chain_curl",
+    "bent_chain_linear_response",
+    "bent_chain_problem",
+    "chain_green",
+    "curl_nsc_eq32",
+    "curl_sc_eq33",
+    "filling_to_mu",
+    "lead_dos_eq31",
+    "sigma_eq30",
+]
+
+#: coordinates of the corner atom (site index 0 of the model): x and y
+CORNER_X, CORNER_Y = 0, 1
+
+
+# --------------------------------------------------------------------------- closed forms
+def _theta(nu):
+    return np.pi * np.asarray(nu, float)
+
+
+def filling_to_mu(nu: float | np.ndarray, H: float = -1.0) -> np.ndarray:
+    """μ_eql = 2H cos θ with θ = πν (Eq. 30): band filling ν → chemical potential."""
+    return 2 * H * np.cos(_theta(nu))
+
+
+def chain_green(z: complex | np.ndarray, distance: int, H: float = -1.0) -> np.ndarray:
+    """⟨k|G(z)|l⟩ of the perfect infinite chain, |l − k| = ``distance`` (Eq. 29).
+
+    For Im z > 0, with √(r² e^{2iφ}) = r e^{iφ}, 0 < φ < π; G(z*) = G(z)†.
+    """
+    z = np.asarray(z, complex)
+    lower = z.imag < 0
+    zz = np.where(lower, np.conj(z), z)
+    w = zz * zz - 4 * H * H
+    r, phi = np.abs(w), np.angle(w) % (2 * np.pi)
+    s = np.sqrt(r) * np.exp(0.5j * phi)  # 0 < phi/2 < pi for Im z > 0
+    g = ((zz - s) / (2 * H)) ** abs(int(distance)) / s
+    return np.where(lower, np.conj(g), g)
+
+
+def sigma_eq30(nu: float | np.ndarray, Hp: float = 1.0) -> np.ndarray:
+    """σ = −2H'(1 − 2θ/π) (Eq. 30), the self-consistent onsite response dE0/dy."""
+    return -2 * Hp * (1 - 2 * _theta(nu) / np.pi)
+
+
+def lead_dos_eq31(nu: float, k: int, l: int, H: float = -1.0) -> tuple[complex, complex]:
+    """⟨k|D_L|l⟩ and ⟨k|D_R|l⟩ at μ_eql (Eq. 31)."""
+    th = float(_theta(nu))
+    pref = -1 / (2 * np.pi) / (2 * H * np.sin(th))
+    return pref * np.exp(1j * (k - l) * th), pref * np.exp(-1j * (k - l) * th)
+
+
+def curl_nsc_eq32(nu: float | np.ndarray) -> np.ndarray:
+    """Ω_xy^nsc in units of (4eV/π)(H'²/H²): cos θ / sin θ (Eq. 32, g_s = 2 included)."""
+    th = _theta(nu)
+    return np.cos(th) / np.sin(th)
+
+
+def curl_sc_eq33(nu: float | np.ndarray) -> np.ndarray:
+    """Ω_xy^sc in units of (4eV/π)(H'²/H²): (cos θ − 1 + 2θ/π)/sin θ (Eq. 33)."""
+    th = _theta(nu)
+    return (np.cos(th) - 1 + 2 * th / np.pi) / np.sin(th)
+
+
+# --------------------------------------------------------------------------- the model
+@dataclass
+class BentChain:
+    """The bent-chain model, its boundary and its corner constraint.
+
+    Attributes
+    ----------
+    model
+        The finalized tight-binding system (site 0 = corner; coordinates
+        0 and 1 are the corner's x and y).
+    reservoirs
+        Leads "L" (−y side) and "R" (+x side), and "C" probes when ``boundary="probes"``.
+    problem_sc, problem_nsc
+        Mean-field problems with and without the corner's charge neutrality.
+    H, Hp
+        Hopping and its distance derivative.
+    """
+
+    model: object
+    reservoirs: Reservoirs
+    problem_sc: MeanFieldProblem
+    problem_nsc: MeanFieldProblem
+    H: float
+    Hp: float
+
+    def dmu(self, bias: float) -> np.ndarray:
+        """δμ per reservoir for μ_L,R = μ_eql ± eV/2 (the C probes stay at μ_eql)."""
+        return np.array([{"L": 0.5, "R": -0.5}.get(nm, 0.0) * bias for nm in self.reservoirs.names])
+
+
+def bent_chain_problem(
+    nu: float,
+    *,
+    H: float = -1.0,
+    Hp: float = 1.0,
+    spacing: float = 2.5,
+    boundary: str = "leads",
+    lead_length: int = 50,
+    gamma: float = 0.05,
+    kT: float = 0.0,
+    quad_tol: float = 1e-11,
+) -> BentChain:
+    """Build the bent chain of Sec. V with the general engine, at band filling ν.
+
+    Parameters
+    ----------
+    nu
+        Band filling ν ∈ (0, 1) of the perfect chain (μ_eql = 2H cos πν).
+    H, Hp
+        Hopping H < 0 (eV) and H' = dH/dd (eV/Å) at the ideal spacing.
+    spacing
+        Interatomic distance (Å).
+    boundary
+        ``"leads"``: the device is sites −1, 0, 1, with semi-infinite leads
+        beyond them (exact). ``"probes"``: ``lead_length`` further sites on each
+        side carry probes Γ = ``gamma`` at μ_L, μ_R and the three central sites
+        probes at μ_eql (Sec. III), the finite-lead approximation of the
+        infinite chain (Appendix).
+    kT
+        Temperature of every reservoir (eV).
+    """
+    check_range("nu", nu, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    check_range("H", H, None, 0.0, high_inclusive=False)
+    check_choice("boundary", boundary, ("leads", "probes"))
+    a = float(check_range("spacing", spacing, 0.0, low_inclusive=False))
+    mu = float(filling_to_mu(nu, H))
+    b = Builder()
+    b.add_kind("X", 1, 0.0)
+    b.add_hopping_law(LinearHopping(t0=H, d0=a, slope=Hp, cutoff=1.2 * a))
+    corner = b.add_site([0.0, 0.0, 0.0], region="C")
+    b.add_site([a, 0.0, 0.0], region="C")  # site +1, along +x (lead R)
+    b.add_site([0.0, -a, 0.0], region="C")  # site -1, along -y (lead L)
+    nL = lead_length if boundary == "probes" else 0
+    for k in range(2, nL + 2):
+        b.add_site([0.0, -k * a, 0.0], region="L")
+        b.add_site([k * a, 0.0, 0.0], region="R")
+    if boundary == "leads":
+        b.add_lead("L", [[0.0, -2 * a, 0.0]], [0.0, -a, 0.0])
+        b.add_lead("R", [[2 * a, 0.0, 0.0]], [a, 0.0, 0.0])
+        mus = {"L": mu, "R": mu}
+        gam = None
+    else:
+        check_range("gamma", gamma, 0.0, low_inclusive=False)
+        check_range("lead_length", lead_length, 1)
+        mus = {"C": mu, "L": mu, "R": mu}
+        gam = {"C": gamma, "L": gamma, "R": gamma}
+    model = b.finalize()
+    res = Reservoirs.from_model(model, mus, kT, gam)
+    site_of = np.repeat(np.arange(len(model.kinds)), model.site_norb)
+    neutral = LocalChargeNeutrality(site_of, [corner], 2 * nu)
+    kw = {"quad_tol": quad_tol, "tol": 1e-11}
+    return BentChain(
+        model=model,
+        reservoirs=res,
+        problem_sc=MeanFieldProblem(model, res, [neutral], **kw),
+        problem_nsc=MeanFieldProblem(model, res, None, **kw),
+        H=H,
+        Hp=Hp,
+    )
+
+
+def bent_chain_linear_response(chain: BentChain) -> dict[str, float]:
+    """σ, Ω_nsc and Ω_sc in linear response (Eq. 25) from the general engine.
+
+    Returns σ = (F̂_x − f_x)_00 (Eq. 26; eV/Å), the curls per unit bias in
+    units of (4eV/π)(H'²/H²), and the quadrature error estimates.
+    """
+    pb = chain.problem_sc
+    st = pb.solve(progress=False)
+    coords = [CORNER_X, CORNER_Y]
+    F_sc, err_F = screened_force_operators(pb, st, coords)
+    f = bare_force_operators(pb, st, coords)
+    dmu = chain.dmu(1.0)
+    unit = 4 / np.pi * chain.Hp**2 / chain.H**2
+    mu_eql = float(np.median(chain.reservoirs.mu))
+    kT = float(np.max(chain.reservoirs.kT))
+    # nsc: the non-self-consistent equilibrium system (the same H here: the ideal chain is neutral)
+    st0 = chain.problem_nsc.solve(progress=False)
+    om_nsc = curl_linear_response(st0.H, st0.reservoirs, f, dmu, mu=mu_eql, kT=kT)
+    om_sc = curl_linear_response(st.H, st.reservoirs, F_sc, dmu, mu=mu_eql, kT=kT)
+    return {
+        "sigma": float(np.real(F_sc[0, 0, 0] - f[0, 0, 0])),
+        "sigma_y": float(np.real(F_sc[1, 0, 0] - f[1, 0, 0])),
+        "curl_nsc": om_nsc.omega[0, 1] / unit,
+        "curl_sc": om_sc.omega[0, 1] / unit,
+        "error": (om_nsc.error + om_sc.error) / unit + err_F,
+        "corner_onsite": float(st.lam[0]) if st.lam.size else 0.0,
+    }
+
+
+def bent_chain_curl(chain: BentChain, bias: float) -> dict[str, float]:
+    """Ω_nsc and Ω_sc at finite bias eV (Eq. 24), self-consistent at that bias.
+
+    Returns the curls divided by (4/π)(H'²/H²), i.e. in eV × the unit of Fig. 3
+    (so that curl/bias → the Eq. 25 values as the bias → 0), the self-consistent
+    corner onsite energy E0 (eV) and the error estimate.
+    """
+    check_range("bias", bias, 0.0)
+    if bias == 0:
+        return {"curl_nsc": 0.0, "curl_sc": 0.0, "corner_onsite": 0.0, "error": 0.0}
+    mu_eql = float(np.median(chain.reservoirs.mu))
+    mus = mu_eql + chain.dmu(bias)
+    unit = 4 / np.pi * chain.Hp**2 / chain.H**2
+    coords = [CORNER_X, CORNER_Y]
+    st0 = chain.problem_nsc.solve(mu=mus, progress=False)
+    f = bare_force_operators(chain.problem_nsc, st0, coords)
+    om_nsc = curl(st0.H, st0.reservoirs, f)
+    pb = chain.problem_sc
+    st = pb.solve(mu=mus, progress=False)
+    F_sc, err_F = screened_force_operators(pb, st, coords)
+    om_sc = curl(st.H, st.reservoirs, F_sc)
+    return {
+        "curl_nsc": om_nsc.omega[0, 1] / unit,
+        "curl_sc": om_sc.omega[0, 1] / unit,
+        "corner_onsite": float(st.lam[0]),
+        "error": (om_nsc.error + om_sc.error) / unit + err_F,
+    }

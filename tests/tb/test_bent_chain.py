@@ -1,0 +1,105 @@
+"""The bent chain of Sec. V with the general engine against the closed forms Eqs. 29-33."""
+
+import numpy as np
+import pytest
+
+from windforce.tb.bent_chain import (
+    bent_chain_curl,
+    bent_chain_linear_response,
+    bent_chain_problem,
+    chain_green,
+    curl_nsc_eq32,
+    curl_sc_eq33,
+    filling_to_mu,
+    lead_dos_eq31,
+    sigma_eq30,
+)
+from windforce.tb.model import Builder, LinearHopping
+from windforce.tb.response import Reservoirs, green
+
+FILLINGS = [0.05, 0.13, 0.25, 1 / 3, 0.42, 0.5, 0.61, 0.75, 0.88, 0.95]
+
+
+@pytest.mark.parametrize("nu", FILLINGS)
+def test_semi_infinite_leads_match_eqs_30_32_33(nu):
+    r = bent_chain_linear_response(bent_chain_problem(nu))
+    for key, ref in (
+        ("sigma", sigma_eq30(nu) * 1.0),
+        ("curl_nsc", curl_nsc_eq32(nu)),
+        ("curl_sc", curl_sc_eq33(nu)),
+    ):
+        # 1e-6 relative; at half filling (all vanish) relative to the O(1) scale
+        assert r[key] == pytest.approx(ref, rel=1e-6, abs=1e-9), key
+    assert r["sigma_y"] == pytest.approx(-r["sigma"], rel=1e-9, abs=1e-12)  # Eq. 27
+    assert r["error"] < 1e-8
+
+
+@pytest.mark.parametrize("nu", [0.05, 0.15, 0.25, 1 / 3])
+def test_screening_reduces_curl_to_a_third_at_low_filling(nu):
+    r = bent_chain_linear_response(bent_chain_problem(nu))
+    assert 0 < r["curl_sc"] / r["curl_nsc"] <= 1 / 3 + 1e-9
+
+
+def test_eq29_green_function_against_engine():
+    # a perfect straight chain: 5 device sites plus two semi-infinite leads, general engine
+    H, a = -1.3, 2.0
+    b = Builder()
+    b.add_kind("X", 1, 0.0)
+    b.add_hopping_law(LinearHopping(t0=H, d0=a, slope=0.7, cutoff=1.2 * a))
+    for k in range(5):
+        b.add_site([k * a, 0, 0])
+    b.add_lead("L", [[-a, 0, 0]], [-a, 0, 0])
+    b.add_lead("R", [[5 * a, 0, 0]], [a, 0, 0])
+    model = b.finalize()
+    res = Reservoirs.from_model(model, {"L": 0.0, "R": 0.0})
+    h = model.hamiltonian().toarray()
+    z = np.array([0.3 + 0.2j, -2.9 + 0.05j, 1.1 + 1.5j, 3.0 + 0.01j])
+    G = green(h, res, z)
+    for d in range(5):
+        np.testing.assert_allclose(G[:, 0, d], chain_green(z, d, H), rtol=1e-9)
+    np.testing.assert_allclose(chain_green(np.conj(z), 2, H), np.conj(chain_green(z, 2, H)))
+    # Eq. 31: D_L,R(mu) of the perfect chain (L on the low-index side)
+    nu = 0.3
+    mu = float(filling_to_mu(nu, H))
+    E = np.array([mu])
+    Gm = green(h, res, E)[0]
+    gam = res.gammas(E)[:, 0]
+    for q, name in enumerate(res.names):
+        D = Gm @ gam[q] @ Gm.conj().T / (2 * np.pi)
+        ref = lead_dos_eq31(nu, 3, 1, H)[0 if name == "L" else 1]
+        assert D[3, 1] == pytest.approx(ref, rel=1e-7)
+
+
+def test_finite_bias_curl_tends_to_linear_response():
+    nu = 0.3
+    chain = bent_chain_problem(nu)
+    lin = bent_chain_linear_response(chain)
+    small = bent_chain_curl(chain, 1e-3)
+    assert small["curl_nsc"] / 1e-3 == pytest.approx(lin["curl_nsc"], rel=1e-3)
+    assert small["curl_sc"] / 1e-3 == pytest.approx(lin["curl_sc"], rel=1e-3)
+
+
+def test_multiple_probes_converge_to_semi_infinite_leads():
+    # the Appendix: longer finite leads with weaker probes (Gamma = 1/sqrt(L), always much
+    # larger than the level spacing ~ 4|H|/L) approach the semi-infinite-lead result
+    nu = 0.3
+    exact = bent_chain_linear_response(bent_chain_problem(nu))
+    errs = []
+    for L in (8, 16, 32):
+        chain = bent_chain_problem(
+            nu, boundary="probes", lead_length=L, gamma=1 / np.sqrt(L), quad_tol=1e-8
+        )
+        r = bent_chain_linear_response(chain)
+        errs.append([abs(r[k] - exact[k]) for k in ("sigma", "curl_nsc", "curl_sc")])
+    errs = np.array(errs)
+    assert np.all(np.diff(errs, axis=0) < 0)
+
+
+def test_particle_hole_symmetry_at_finite_bias():
+    # nu -> 1 - nu maps the chain onto itself with all energies reversed: the curl flips sign
+    a = bent_chain_curl(bent_chain_problem(0.3), 1.2)
+    b = bent_chain_curl(bent_chain_problem(0.7), 1.2)
+    assert a["curl_nsc"] == pytest.approx(-b["curl_nsc"], rel=1e-7)
+    assert a["curl_sc"] == pytest.approx(-b["curl_sc"], rel=1e-7)
+    half = bent_chain_curl(bent_chain_problem(0.5), 1.2)
+    assert abs(half["curl_sc"]) < 1e-9 and abs(half["curl_nsc"]) < 1e-9
