@@ -48,19 +48,30 @@ def test_every_paper_has_parts():
         assert parts_of(paper), paper
 
 
-def test_reproduce_never_writes_placeholders(tmp_path, capsys):
-    """Parts whose engines are missing say so, exit non-zero and write nothing."""
-    status = main(["reproduce", "all", "--out", str(tmp_path), "--quick"])
-    err = capsys.readouterr().err
-    missing = [line for line in err.splitlines() if line.startswith("[not implemented]")]
-    if missing:
-        assert status == 3
-        for line in missing:
-            label = line.split()[2].rstrip(":")
-            paper, name = label.split("/")
-            assert not list((tmp_path / paper).glob(f"{name}*"))
-    else:
-        assert status == 0
+def test_reproduce_reports_missing_parts_and_writes_nothing(monkeypatch, tmp_path, capsys):
+    """A part whose engine is missing says so, the run exits 3, and no placeholder is written."""
+    from windforce.cli import reproduce as reproduce_cli
+    from windforce.errors import NotImplementedYetError
+
+    def missing(out, *, quick=False, progress=None):
+        raise NotImplementedYetError("the engine for this part does not exist yet")
+
+    def present(out, *, quick=False, progress=None):
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "table.csv"
+        path.write_text("x\n1\n")
+        return [path]
+
+    monkeypatch.setattr(
+        reproduce_cli, "parts_of", lambda paper: {"present": present, "missing": missing}
+    )
+    status = main(["reproduce", "todorov2010", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 3
+    assert "[not implemented] todorov2010/missing: the engine" in captured.err
+    assert "1 part(s) not implemented yet: todorov2010/missing" in captured.err
+    assert "[done" in captured.out
+    assert sorted(p.name for p in (tmp_path / "todorov2010").iterdir()) == ["table.csv"]
 
 
 def test_validation_error_gives_message_and_status_2(monkeypatch, capsys):
