@@ -375,3 +375,20 @@ def test_backends_agree_with_full_interslice_blocks():
     np.testing.assert_allclose(
         systems[1].backend.lesser_diagonal(E, w), systems[0].backend.lesser(E, w, d, d), atol=1e-10
     )
+
+
+def test_uniform_probes_zero_temperature_closed_form(backend):
+    # one reservoir, the same Gamma on every orbital: each level is a Lorentzian, so at kT = 0
+    # rho = sum_k |k><k| (1/2 + arctan((mu - e_k)/Gamma)/pi) exactly (contour + probe tail)
+    rng = np.random.default_rng(4)
+    n, mu, gamma = 7, 0.1, 0.2
+    H = np.diag(rng.standard_normal(n)) + np.diag(rng.standard_normal(n - 1), 1)
+    H = H + np.triu(H, 1).T
+    eps, U = np.linalg.eigh(H)
+    exact = (U * (0.5 + np.arctan((mu - eps) / gamma) / np.pi)) @ U.T
+    osys = OpenSystem(
+        H, [Reservoir("C", mu, 0.0, probes=np.arange(n), gamma=gamma)], backend=backend
+    )
+    rho = osys.density_matrix(atol=1e-11)
+    np.testing.assert_allclose(rho.values, exact[rho.rows, rho.cols], atol=1e-9)
+    assert abs(np.sum(rho.parts["probe_tail"])) > 1e-3  # the tail matters and is included

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from windforce.errors import ValidationError
+from windforce.tb.leads import _CACHE as _LEAD_CACHE
 from windforce.tb.leads import LeadSpec
 
 __all__ = ["DenseBackend", "RGFBackend", "Term", "block_slices"]
@@ -81,6 +82,11 @@ class _Backend:
         self.terms = terms
         self.n_res = n_res
         self._cache = (None, None)
+
+    def clear_cache(self) -> None:
+        """Forget cached self-energies (for timings that must include them)."""
+        self._cache = (None, None)
+        _LEAD_CACHE.clear()
 
     def term_sigmas(self, z: np.ndarray) -> list[np.ndarray]:
         """Σ⁺ of every term at ``z`` (the last batch is cached: G and Γ̃ share it)."""
