@@ -33,6 +33,7 @@ from windforce.jellium.synthesis import (
     step_response,
 )
 from windforce.jellium.vibrations import friction_rates
+from windforce.progress import progress_bar
 from windforce.units import DEUTERON_MASS, PROTON_MASS
 
 __all__ = [
@@ -131,6 +132,7 @@ def simulate_pulse(
     spectrum: FrictionSpectrum | None = None,
     sine_matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     chi: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    progress: bool | None = None,
 ) -> DiatomicDynamics:
     """Velocities of a diatomic impurity under a current pulse (Eqs. 12–14).
 
@@ -153,6 +155,8 @@ def simulate_pulse(
         Reuse a friction spectrum (same r_s, kernel, d) or a synthesis matrix (same times).
     chi
         Override the response function ``chi(q, omega)`` (default: the HEG χ of Eq. 15).
+    progress
+        A bar over the time-trace synthesis, one step per geometry (:mod:`windforce.progress`).
     """
     gas = electron_gas(rs)
     check_choice("kernel", kernel, KERNELS)
@@ -171,7 +175,7 @@ def simulate_pulse(
     t = time_grid(pulse.duration, t_end, n_t)
     k = stiffness(imp.d, gas.rs, kernel, imp.z1, imp.z2)
     velocity, steps, poles = {}, {}, {}
-    for g in geometries:
+    for g in progress_bar(geometries, progress=progress, desc="pulse synthesis", unit="geometry"):
         step = step_response(
             spectrum, g, imp, k[g], t, points_per_decade=points_per_decade, sine_matrix=sine_matrix
         )
