@@ -63,7 +63,8 @@ def test_jellium_pulse_summarises_simulate_pulse(capsys):
     cfg = _toml(EXAMPLES / "jellium" / "pulse.toml")
     cfg["output"] = {"t_end": 240000.0, "n_t": 201, "geometries": ["parallel"]}
     ds = resolve_quantity("jellium.pulse").func(cfg, trace_points=5, progress=True)
-    assert "pulse synthesis" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "friction spectrum" in err and "pulse synthesis" in err
     T = cfg["pulse"]["duration"]
     res = simulate_pulse(
         2.0,
@@ -97,7 +98,8 @@ def test_tb_run_bias_reproduces_the_input_file(capsys):
     assert capsys.readouterr().err == ""
     moved = {**raw, "reservoirs": [{**r, "mu": 0.0} for r in raw["reservoirs"]], "bias": 0.2}
     ds = resolve_quantity("tb.run").func(moved, progress=True)
-    assert "self-consistency" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "self-consistency" in err and "bias window" in err
     for name in ("force", "curl", "curl_linear", "curl_spectrum", "mu"):
         np.testing.assert_allclose(ds[name].values, direct[name].values, rtol=1e-9, atol=1e-12)
     assert ds["energy"].dims == ("energy_index",)
@@ -155,3 +157,10 @@ def test_example_engine_sweeps_load(name, size):
     first = next(iter(spec.grid.points()))[1]
     assert spec.call.resolve().name == spec.call.quantity
     assert set(first) <= {"gas.rs", "gas.kernel", "bias"}
+
+
+@pytest.mark.parametrize("command", [["tb", "run"], ["jellium", "pulse"]])
+def test_engine_commands_take_progress_flags(command, capsys):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    assert "--progress, --no-progress" in capsys.readouterr().out

@@ -122,7 +122,7 @@ def simulate_input(
     # heavy work starts here
     d = equilibrium_separation(rs, kernel) if d is None else float(d)
     imp = imp._replace(d=d)
-    spec = spectrum_for(rs, kernel, d)
+    spec = spectrum_for(rs, kernel, d, progress=progress)
     duration = float(pul.get("duration", 10.0 / relaxation_rate(spec, imp)))
     pulse = make_pulse(
         shape,

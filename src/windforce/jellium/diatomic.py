@@ -67,7 +67,13 @@ def stiffness(d: float, rs: float, kernel: str, z1: float, z2: float) -> dict[st
 
 
 def spectrum_for(
-    rs: float, kernel: str, d: float, *, refine: int = 1, points_per_decade: int = 24
+    rs: float,
+    kernel: str,
+    d: float,
+    *,
+    refine: int = 1,
+    points_per_decade: int = 24,
+    progress: bool | None = False,
 ) -> FrictionSpectrum:
     """The friction spectrum A(ω) of the HEG (r_s, kernel) for separation d."""
     gas = electron_gas(rs)
@@ -77,6 +83,7 @@ def spectrum_for(
         d=d,
         refine=refine,
         points_per_decade=points_per_decade,
+        progress=progress,
     )
 
 
@@ -156,7 +163,8 @@ def simulate_pulse(
     chi
         Override the response function ``chi(q, omega)`` (default: the HEG χ of Eq. 15).
     progress
-        A bar over the time-trace synthesis, one step per geometry (:mod:`windforce.progress`).
+        Bars over the friction-spectrum refinement and the time-trace synthesis
+        (one step per geometry; :mod:`windforce.progress`).
     """
     gas = electron_gas(rs)
     check_choice("kernel", kernel, KERNELS)
@@ -166,9 +174,9 @@ def simulate_pulse(
     imp = check_impurity(z1, z2, m1, m2, d)
     if spectrum is None:
         if chi is None:
-            spectrum = spectrum_for(gas.rs, kernel, imp.d, refine=refine)
+            spectrum = spectrum_for(gas.rs, kernel, imp.d, refine=refine, progress=progress)
         else:
-            spectrum = friction_spectrum(chi, kf=gas.kF, d=imp.d, refine=refine)
+            spectrum = friction_spectrum(chi, kf=gas.kF, d=imp.d, refine=refine, progress=progress)
     if pulse is None:
         pulse = make_pulse("rectangular", 10.0 / relaxation_rate(spectrum, imp))
     t_end = 2.0 * pulse.duration if t_end is None else float(t_end)
