@@ -148,7 +148,10 @@ def test_cli_sweep_over_a_tb_input(tmp_path, capsys):
         )
 
 
-@pytest.mark.parametrize(("name", "size"), [("jellium_deq.toml", 18), ("tb_curl_bias.toml", 9)])
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [("jellium_deq.toml", 18), ("tb_curl_bias.toml", 9), ("jellium_pulse_rs.toml", 3)],
+)
 def test_example_engine_sweeps_load(name, size):
     from windforce.sweep.spec import load_sweep
 
