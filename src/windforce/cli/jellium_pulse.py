@@ -49,6 +49,11 @@ def load_input(path: str | Path) -> dict[str, dict[str, Any]]:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValidationError("INPUT", str(path), f"a readable TOML file ({exc})") from exc
+    return check_input(data)
+
+
+def check_input(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Check a parsed input (known tables and keys only); every table present, maybe empty."""
     for table, content in data.items():
         if table not in _TABLES or not isinstance(content, dict):
             raise ValidationError("table", table, "one of " + ", ".join(_TABLES))
@@ -60,13 +65,25 @@ def load_input(path: str | Path) -> dict[str, dict[str, Any]]:
     return {t: dict(data.get(t, {})) for t in _TABLES}
 
 
-def run_input(cfg: dict[str, dict[str, Any]], out: str | Path | None = None) -> Path:
+def run_input(
+    cfg: dict[str, dict[str, Any]], out: str | Path | None = None, *, progress: bool | None = None
+) -> Path:
     """Simulate the input and write the NetCDF file; return its path."""
+    from windforce.io import write_netcdf
+
+    ds, params = simulate_input(cfg, progress=progress)
+    target = Path(out if out is not None else cfg["output"].get("file", "pulse.nc"))
+    return write_netcdf(ds, target, parameters=params)
+
+
+def simulate_input(
+    cfg: dict[str, dict[str, Any]], *, progress: bool | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Simulate a checked input: the result Dataset and the parameters used."""
     import numpy as np
     import xarray as xr
 
     from windforce.errors import check_choice, check_range
-    from windforce.io import write_netcdf
     from windforce.jellium.diatomic import (
         MOTIONS,
         equilibrium_separation,
@@ -105,7 +122,7 @@ def run_input(cfg: dict[str, dict[str, Any]], out: str | Path | None = None) -> 
     # heavy work starts here
     d = equilibrium_separation(rs, kernel) if d is None else float(d)
     imp = imp._replace(d=d)
-    spec = spectrum_for(rs, kernel, d)
+    spec = spectrum_for(rs, kernel, d, progress=progress)
     duration = float(pul.get("duration", 10.0 / relaxation_rate(spec, imp)))
     pulse = make_pulse(
         shape,
@@ -127,6 +144,7 @@ def run_input(cfg: dict[str, dict[str, Any]], out: str | Path | None = None) -> 
         n_t=n_t,
         geometries=geometries,
         spectrum=spec,
+        progress=progress,
     )
     vel = np.stack([[res.velocity[(g, m)] for m in MOTIONS] for g in geometries])
     ds = xr.Dataset(
@@ -163,12 +181,11 @@ def run_input(cfg: dict[str, dict[str, Any]], out: str | Path | None = None) -> 
         "pulse": pulse._asdict(),
         "output": {"t_end": t_end, "n_t": n_t},
     }
-    target = Path(out if out is not None else outc.get("file", "pulse.nc"))
-    return write_netcdf(ds, target, parameters=params)
+    return ds, params
 
 
 def _run(args: argparse.Namespace) -> int:
-    path = run_input(load_input(args.input), args.out)
+    path = run_input(load_input(args.input), args.out, progress=args.progress)
     print(path)
     return 0
 
@@ -182,4 +199,5 @@ def register_jellium(jsub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", help="TOML input file (see examples/jellium/pulse.toml)")
     p.add_argument("--out", default=None, help="output NetCDF file (default: [output] file)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=_run)

@@ -9,16 +9,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
-def _run(args: argparse.Namespace) -> int:
+def result_dataset(result: dict[str, Any]) -> Any:
+    """The ``xarray.Dataset`` of a :func:`windforce.tb.inputs.run_input` result."""
     import xarray as xr
 
-    from windforce.io import write_netcdf
-    from windforce.tb.inputs import load_input, run_input
-
-    inp = load_input(args.input)  # validates before any heavy work
-    result = run_input(inp, progress=args.progress)
     data_vars = {
         name: (dims, value, {"units": units, "long_name": text})
         for name, (dims, value, units, text) in result["variables"].items()
@@ -26,7 +23,15 @@ def _run(args: argparse.Namespace) -> int:
     coords = {
         k: v for k, v in result["coords"].items() if any(k in d[0] for d in data_vars.values())
     }
-    ds = xr.Dataset(data_vars, coords=coords)
+    return xr.Dataset(data_vars, coords=coords)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from windforce.io import write_netcdf
+    from windforce.tb.inputs import load_input, run_input
+
+    inp = load_input(args.input)  # validates before any heavy work
+    ds = result_dataset(run_input(inp, progress=args.progress))
     ds.attrs["title"] = "windforce tb run: current-induced forces (Todorov et al. PRB 81, 075416)"
     ds.attrs["input_file"] = str(args.input)
     path = write_netcdf(ds, args.out, parameters=inp.raw)

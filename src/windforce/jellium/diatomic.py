@@ -33,6 +33,7 @@ from windforce.jellium.synthesis import (
     step_response,
 )
 from windforce.jellium.vibrations import friction_rates
+from windforce.progress import progress_bar
 from windforce.units import DEUTERON_MASS, PROTON_MASS
 
 __all__ = [
@@ -66,7 +67,13 @@ def stiffness(d: float, rs: float, kernel: str, z1: float, z2: float) -> dict[st
 
 
 def spectrum_for(
-    rs: float, kernel: str, d: float, *, refine: int = 1, points_per_decade: int = 24
+    rs: float,
+    kernel: str,
+    d: float,
+    *,
+    refine: int = 1,
+    points_per_decade: int = 24,
+    progress: bool | None = False,
 ) -> FrictionSpectrum:
     """The friction spectrum A(ω) of the HEG (r_s, kernel) for separation d."""
     gas = electron_gas(rs)
@@ -76,6 +83,7 @@ def spectrum_for(
         d=d,
         refine=refine,
         points_per_decade=points_per_decade,
+        progress=progress,
     )
 
 
@@ -131,6 +139,7 @@ def simulate_pulse(
     spectrum: FrictionSpectrum | None = None,
     sine_matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     chi: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    progress: bool | None = None,
 ) -> DiatomicDynamics:
     """Velocities of a diatomic impurity under a current pulse (Eqs. 12–14).
 
@@ -153,6 +162,9 @@ def simulate_pulse(
         Reuse a friction spectrum (same r_s, kernel, d) or a synthesis matrix (same times).
     chi
         Override the response function ``chi(q, omega)`` (default: the HEG χ of Eq. 15).
+    progress
+        Bars over the friction-spectrum refinement and the time-trace synthesis
+        (one step per geometry; :mod:`windforce.progress`).
     """
     gas = electron_gas(rs)
     check_choice("kernel", kernel, KERNELS)
@@ -162,16 +174,16 @@ def simulate_pulse(
     imp = check_impurity(z1, z2, m1, m2, d)
     if spectrum is None:
         if chi is None:
-            spectrum = spectrum_for(gas.rs, kernel, imp.d, refine=refine)
+            spectrum = spectrum_for(gas.rs, kernel, imp.d, refine=refine, progress=progress)
         else:
-            spectrum = friction_spectrum(chi, kf=gas.kF, d=imp.d, refine=refine)
+            spectrum = friction_spectrum(chi, kf=gas.kF, d=imp.d, refine=refine, progress=progress)
     if pulse is None:
         pulse = make_pulse("rectangular", 10.0 / relaxation_rate(spectrum, imp))
     t_end = 2.0 * pulse.duration if t_end is None else float(t_end)
     t = time_grid(pulse.duration, t_end, n_t)
     k = stiffness(imp.d, gas.rs, kernel, imp.z1, imp.z2)
     velocity, steps, poles = {}, {}, {}
-    for g in geometries:
+    for g in progress_bar(geometries, progress=progress, desc="pulse synthesis", unit="geometry"):
         step = step_response(
             spectrum, g, imp, k[g], t, points_per_decade=points_per_decade, sine_matrix=sine_matrix
         )

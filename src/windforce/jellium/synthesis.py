@@ -34,6 +34,7 @@ from windforce.jellium.impurity import (
     response_system,
     velocity_response,
 )
+from windforce.progress import progress_bar
 
 __all__ = [
     "FrictionSpectrum",
@@ -110,6 +111,7 @@ def friction_spectrum(
     refine: int = 1,
     tol: float = 1e-3,
     max_levels: int = 8,
+    progress: bool | None = False,
 ) -> FrictionSpectrum:
     """Compute A(ω) on an adaptive grid from 1e-3 E_F to ``omega_max`` (default 60 E_F).
 
@@ -118,20 +120,26 @@ def friction_spectrum(
     ``tol`` |A| + 1e-2 ``tol`` max|A|, for up to ``max_levels`` levels. This
     resolves the kinks and integrable singularities of A(ω) at the plasmon
     onset (a van Hove-type edge where the plasmon dispersion has a minimum)
-    and where the plasmon enters the particle-hole continuum.
+    and where the plasmon enters the particle-hole continuum. ``progress``: a
+    bar over the refinement levels (:mod:`windforce.progress`).
     """
     ef = 0.5 * kf * kf
     omega_max = 60.0 * ef if omega_max is None else float(omega_max)
     check_range("omega_max", omega_max, 10.0 * ef)
     decades = np.log10(omega_max / (1e-3 * ef))
     grid = np.geomspace(1e-3 * ef, omega_max, int(np.ceil(decades * points_per_decade)) + 1)
+    bar = progress_bar(
+        total=max_levels + 1, desc="friction spectrum", unit="level", progress=progress, leave=False
+    )
     data = friction_integrals(chi, grid, kf=kf, d=d, refine=refine)
+    bar.update()
     vals = np.stack([data.self_, data.parallel, data.perpendicular])
     flagged = np.ones(grid.size - 1, dtype=bool)
     worst = 0.0
     for _ in range(max_levels):
         if not np.any(flagged):
             break
+        bar.update()
         spline = interpolate.CubicSpline(np.log(grid), vals / grid, axis=1)
         left = np.nonzero(flagged)[0]
         mids = np.sqrt(grid[left] * grid[left + 1])
@@ -150,6 +158,7 @@ def friction_spectrum(
         pos = np.nonzero(is_new)[0]
         flagged[pos[bad] - 1] = True
         flagged[pos[bad]] = True
+    bar.close()
     out = FrictionIntegrals(grid, vals[0], vals[1], vals[2], None)
     spec = FrictionSpectrum(out)
     spec.interpolation_error = worst

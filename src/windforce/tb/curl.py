@@ -81,6 +81,7 @@ def curl(
     spin_degeneracy: int = 2,
     tol: float = 1e-10,
     mu_ref: float | None = None,
+    progress: bool | None = False,
 ) -> CurlResult:
     """Ω_IJ at finite bias and temperature (Eq. 24), integrated over the window only.
 
@@ -100,6 +101,8 @@ def curl(
     mu_ref
         The reference of the window (any value gives the same Ω; default the
         median μ).
+    progress
+        A bar counting the energies of the window integral (:mod:`windforce.progress`).
     """
     F = _check_ops(F, res.n)
     mu_ref = res.reference_mu() if mu_ref is None else mu_ref
@@ -109,6 +112,7 @@ def curl(
         res,
         mu_ref,
         tol * scale,
+        progress=progress,
     )
     nI = F.shape[0]
     if val is None:

@@ -269,7 +269,7 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
     if comp["curl"] or comp["curl_linear_response"]:
         F, ferr = screened_force_operators(pb, st, idx, method=comp["screening"])
         if comp["curl"]:
-            c = curl(st.H, res, F, spin_degeneracy=pb.gs, tol=pb.quad_tol)
+            c = curl(st.H, res, F, spin_degeneracy=pb.gs, tol=pb.quad_tol, progress=progress)
             out["curl"] = (
                 ("coordinate", "coordinate2"),
                 c.omega,

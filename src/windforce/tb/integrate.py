@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from windforce.errors import ConvergenceError, ValidationError, check_range
+from windforce.progress import progress_bar
 
 __all__ = [
     "FERMI_CUTOFF",
@@ -103,6 +104,8 @@ def integrate_path(
     max_eval: int = 200_000,
     max_batch: int = 512,
     min_panels: int = 2,
+    progress: bool | None = False,
+    desc: str = "energy integral",
 ) -> QuadResult:
     """Adaptive integral of ``F`` along a piecewise-linear path in the complex plane.
 
@@ -122,6 +125,10 @@ def integrate_path(
         Largest number of energies passed to ``F`` in one call.
     min_panels
         Initial number of panels per segment.
+    progress, desc
+        A bar counting the energies evaluated, labelled ``desc``
+        (:mod:`windforce.progress`; off by default: the integral is often an
+        inner loop).
 
     Returns
     -------
@@ -157,9 +164,11 @@ def integrate_path(
         w = (jac * _GL_W).reshape(ts.shape + (1,) * (vals.ndim - 2))
         return np.sum(vals * w, axis=1)
 
+    bar = progress_bar(progress=progress, desc=desc, unit="E", leave=False)
     # first estimates of the initial panels
     est = evaluate([(k, t0, t1) for k, t0, t1, _ in panels])
     n_eval += len(panels) * _GL_ORDER
+    bar.update(len(panels) * _GL_ORDER)
     panels = [(k, t0, t1, est[p]) for p, (k, t0, t1, _) in enumerate(panels)]
     scale = float(np.max(np.abs(np.sum(est, axis=0)), initial=0.0))
     while panels:
@@ -170,6 +179,7 @@ def integrate_path(
             children += [(k, t0, tm), (k, tm, t1)]
         vals = evaluate(children)
         n_eval += len(children) * _GL_ORDER
+        bar.update(len(children) * _GL_ORDER)
         new_panels = []
         for p, (k, t0, t1, parent) in enumerate(panels):
             pair = vals[2 * p] + vals[2 * p + 1]
@@ -191,11 +201,13 @@ def integrate_path(
         scale = max(scale, float(np.max(np.abs(running), initial=0.0)))
         history.append((len(panels), n_eval, err_total))
         if n_eval > max_eval:
+            bar.close()
             raise ConvergenceError(
                 f"adaptive quadrature exceeded {max_eval} evaluations with "
                 f"{len(panels)} panels unconverged (tolerance {tol:.3g})",
                 history=history,
             )
+    bar.close()
     return QuadResult(value=total, error=err_total, n_eval=n_eval)
 
 

@@ -289,7 +289,9 @@ def _vertical(F, mu_ref: float, tol: float, scale: float):
 EDGE_CLEARANCE = 1e-6
 
 
-def window_integral(F, res: Reservoirs, mu_ref: float, tol: float = 1e-10):
+def window_integral(
+    F, res: Reservoirs, mu_ref: float, tol: float = 1e-10, *, progress: bool | None = False
+):
     """∫ F(E) dE over the bias/thermal window; returns (value, error, n_eval).
 
     ``F(E)`` gets real energies (nE,) and must vanish outside the window (it
@@ -301,7 +303,8 @@ def window_integral(F, res: Reservoirs, mu_ref: float, tol: float = 1e-10):
     small broadening η, which distorts the last ~η of the band; the nodes are
     therefore kept EDGE_CLEARANCE × bandwidth away from band edges (constant
     extrapolation in t there, error ~1e-7 relative). Returns ``None`` for the
-    value when the window is empty (equilibrium at T = 0).
+    value when the window is empty (equilibrium at T = 0). ``progress``: a bar
+    counting the energies evaluated (:mod:`windforce.progress`).
     """
     lo, hi = res.window(mu_ref)
     if hi <= lo:
@@ -333,7 +336,16 @@ def window_integral(F, res: Reservoirs, mu_ref: float, tol: float = 1e-10):
         val = np.asarray(F(E))
         return val * jac.reshape(jac.shape + (1,) * (val.ndim - 1))
 
-    r = integrate_real(g, 0.0, float(nseg), breakpoints=np.arange(1, nseg), atol=tol, rtol=tol)
+    r = integrate_real(
+        g,
+        0.0,
+        float(nseg),
+        breakpoints=np.arange(1, nseg),
+        atol=tol,
+        rtol=tol,
+        progress=progress,
+        desc="bias window",
+    )
     return r.value, r.error, r.n_eval
 
 
