@@ -142,3 +142,16 @@ def test_docs_worked_example_runs_and_plots(tmp_path):
         assert abs(current.values - flipped).max() < 1e-9
     assert main(["plot", str(out / "result.nc")]) == 0
     assert (out / "result.png").is_file()
+
+
+def test_long_axis_labels_are_wrapped():
+    from windforce.plot.sweep import axis_label
+
+    attrs = {
+        "long_name": "curl of the current-induced force, Eq. 24, finite bias",
+        "units": "eV/Å^2",
+    }
+    label = axis_label("curl", attrs)
+    assert all(len(line) <= 40 for line in label.splitlines())
+    assert label.replace("\n", " ") == f"{attrs['long_name']} [eV/Å^2]"
+    assert axis_label("b", {"units": "eV"}) == "b [eV]"

@@ -15,11 +15,16 @@ __all__ = ["axis_label", "plot_sweep"]
 _BOOKKEEPING = ("failed", "error")
 
 
-def axis_label(name: str, attrs: dict[str, Any]) -> str:
-    """``long_name [units]`` (or the variable name) for an axis or colour-bar label."""
+def axis_label(name: str, attrs: dict[str, Any], width: int = 40) -> str:
+    """``long_name [units]`` (or the variable name) for an axis or colour-bar label.
+
+    Labels longer than ``width`` characters are wrapped onto several lines so
+    that they stay inside the figure.
+    """
     label = str(attrs.get("long_name") or name)
     units = attrs.get("units")
-    return f"{label} [{units}]" if units else label
+    text = f"{label} [{units}]" if units else label
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _positions(da: Any, dim: str) -> tuple[np.ndarray, str, list[str] | None]:
