@@ -78,6 +78,9 @@ def test_boundary_warning_for_lead_coupled_coordinates():
     st = pb.solve()
     with pytest.warns(BoundaryWarning):
         forces(pb, st, [0])
+    # screened operators (the input of every curl) miss dΣ/dR as well: warned too
+    with pytest.warns(BoundaryWarning, match="device-lead coupling"):
+        screened_force_operators(pb, st, [0])
 
 
 def test_spin_hubbard_paramagnetic_equals_spinless_charge_penalty():

@@ -12,6 +12,7 @@ from windforce.tb import (
     LinearHopping,
     ParametricModel,
     PowerLawHopping,
+    chain_surface_green,
 )
 
 LAWS = [
@@ -126,3 +127,27 @@ def test_builder_validation():
     b2.add_lead("far", [[5.0, 0, 0]], [1.0, 0, 0])
     with pytest.raises(ValidationError, match="couples"):
         b2.finalize().lead_spec("far")
+
+
+def test_two_site_lead_cell_is_a_ladder():
+    # a two-leg ladder lead (rung and leg hopping t): the cell has two sites, so h0 has an
+    # intra-cell hopping beside the complex onsite blocks. In the rung modes (1, ±1)/√2 it is
+    # two decoupled chains with onsite ±t, whose surface Green's functions are analytic.
+    t = -1.0
+    b = Builder()
+    b.add_kind("X", onsite=0.3)
+    b.add_hopping_law(LinearHopping(t0=t, d0=1.0, slope=0.0, cutoff=1.1))
+    for x in range(3):
+        for y in range(2):
+            b.add_site([x, y, 0])
+    b.add_lead("R", [[3.0, 0, 0], [3.0, 1, 0]], [1.0, 0, 0])
+    lead = b.finalize().lead_spec("R")
+    np.testing.assert_allclose(lead.h0, [[0.3, t], [t, 0.3]])
+    np.testing.assert_allclose(lead.h1, t * np.eye(2))
+    np.testing.assert_array_equal(lead.interface, [4, 5])
+    np.testing.assert_allclose(lead.coupling, t * np.eye(2))
+    z = np.array([-2.5, -0.5, 0.1, 1.6, 3.9]) + 1e-6j
+    U = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2)
+    modes = [chain_surface_green(z, 0.3 + t, t), chain_surface_green(z, 0.3 - t, t)]
+    exact = np.einsum("ia,az,ja->zij", U, np.array(modes), U)
+    np.testing.assert_allclose(lead.self_energy(z), t**2 * exact, atol=1e-8)

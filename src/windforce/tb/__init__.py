@@ -13,7 +13,7 @@ from windforce.tb.integrate import (
     integrate_path,
     integrate_real,
 )
-from windforce.tb.leads import LeadSpec, chain_surface_green, surface_green
+from windforce.tb.leads import BroadeningWarning, LeadSpec, chain_surface_green, surface_green
 from windforce.tb.model import (
     Builder,
     CallableHopping,
@@ -28,6 +28,7 @@ from windforce.tb.negf import DensityMatrix, OpenSystem, Reservoir, bond_current
 from windforce.tb.solvers import DenseBackend, RGFBackend, block_slices
 
 __all__ = [
+    "BroadeningWarning",
     "Builder",
     "CallableHopping",
     "DenseBackend",

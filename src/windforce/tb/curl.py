@@ -250,17 +250,9 @@ def curl_local(
     # that the slices of a wire run from one end instead of outwards from the middle
     order = breadth_first_order(abs(system.H) > 0, int(support[0]), directed=False)[0]
     far = np.array([order[-1]])
-    # probe terms are split into chunks: the backend handles each term's Σ as a dense block
-    chunk = 64
+    # the backends store probe Σ as diagonals, so probe terms of any size are used as they are
     terms = [
-        t
-        if t.gamma is None
-        else Term(t.reservoir, t.indices[i : i + chunk], gamma=t.gamma[i : i + chunk])
-        for t in system.terms
-        for i in (range(0, t.indices.size, chunk) if t.gamma is not None else [0])
-    ]
-    terms = [
-        *terms,
+        *system.terms,
         Term(0, far, lead=_ZeroLead(1)),
         Term(0, support, lead=_ZeroLead(m)),
     ]

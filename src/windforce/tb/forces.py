@@ -16,8 +16,16 @@ self-energy — their f_I does not include the change of the device–lead
 coupling, which lives in Σ and is held fixed; (ii) atoms in a finite lead
 region with probes (any reservoir but the central one), whose environment is
 the probe construction rather than a physical continuation. Their forces are
-still computed, but a :class:`BoundaryWarning` is issued: keep the
-coordinates you care about at least one hopping range inside the central region.
+still computed, but a :class:`BoundaryWarning` is issued (by :func:`forces`
+for both kinds, by :func:`screened_force_operators`, hence before any curl,
+for kind (i)): keep the coordinates you care about at least one hopping range
+inside the central region.
+
+Kind (i) is not patched by adding −∂V/∂R_I to f_I: V couples device orbitals
+to lead orbitals, so that term is Tr[∂_I V ρ_{L,D}] + c.c. and needs the
+device–lead density block ρ_{L,D} (from G_{L,D} = g_s V† G_{D,D} and the
+lead's own occupation), a further energy integral that the engine does not
+compute.
 """
 
 from __future__ import annotations
@@ -152,7 +160,9 @@ def _warn_boundary(problem, f, idx, central):
     if touched:
         warnings.warn(
             f"coordinates {touched[:8]} belong to atoms next to an open boundary; their "
-            "forces include boundary artefacts (see windforce.tb.forces, boundary policy)",
+            "forces and force operators include boundary artefacts (at a semi-infinite lead: "
+            "the change of the device-lead coupling, dΣ/dR, is left out; see "
+            "windforce.tb.forces, boundary policy)",
             BoundaryWarning,
             stacklevel=3,
         )
@@ -190,6 +200,7 @@ def screened_force_operators(
     check_choice("method", method, ("response", "fd"))
     idx = _coords(problem, state, coords)
     f = bare_force_operators(problem, state, idx)
+    _warn_boundary(problem, f, idx, None)  # lead-coupled atoms (they feed curls too)
     fun = problem.functional
     if not fun.parts and not problem.constraints:
         return f, 0.0

@@ -382,7 +382,9 @@ class TightBindingSystem:
         if not rows:
             return sp.csr_matrix(shape, dtype=complex)
         return sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=shape,
+            dtype=complex,  # onsite blocks are complex; real laws give real blocks
         )
 
     # ------------------------------------------------------------------ h(R) and f_I

@@ -34,6 +34,8 @@ class Term:
     """One self-energy contribution of reservoir ``reservoir`` on orbitals ``indices``.
 
     ``gamma`` (probe: Σ = −iΓ on each orbital) or ``lead`` (Σ = V g_s V†).
+    The backends store a probe's Σ as its diagonal (:meth:`sigma_values`), so a
+    probe region of k orbitals costs O(k) memory per energy, not O(k²).
     """
 
     reservoir: int
@@ -41,8 +43,20 @@ class Term:
     gamma: np.ndarray | None = None
     lead: LeadSpec | None = None
 
+    @property
+    def diagonal(self) -> bool:
+        """True for a probe: Σ is diagonal and energy independent."""
+        return self.lead is None
+
+    def sigma_values(self, z: np.ndarray) -> np.ndarray:
+        """Σ⁺(z) as stored by the backends: (nz, k) diagonal for probes, (nz, k, k) for leads."""
+        if self.lead is not None:
+            return self.lead.self_energy(z)
+        return np.broadcast_to(-1j * self.gamma.astype(complex), (len(z), len(self.gamma)))
+
     def sigma(self, z: np.ndarray) -> np.ndarray:
-        """Σ⁺(z), shape (nz, k, k)."""
+        """Σ⁺(z) as a full block, shape (nz, k, k) (for dense users; backends use
+        :meth:`sigma_values`)."""
         if self.lead is not None:
             return self.lead.self_energy(z)
         k = len(self.gamma)
@@ -71,8 +85,19 @@ class _Hop:
         return X @ self.t if self.d is None else X * self.d
 
 
-def _broadening(sig: np.ndarray) -> np.ndarray:
+def _broadening(sig: np.ndarray, diagonal: bool = False) -> np.ndarray:
+    """Γ̃ = i(Σ⁺ − Σ⁻) of a full (…, k, k) block or, if ``diagonal``, of a (…, k) diagonal."""
+    if diagonal:
+        return (-2 * sig.imag).astype(complex)
     return 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
+
+
+def _add_block(out: np.ndarray, loc: np.ndarray, val: np.ndarray, diagonal: bool) -> None:
+    """out[:, loc, loc] += val, with val a (nz, k) diagonal or a (nz, k, k) block."""
+    if diagonal:
+        out[:, loc, loc] += val
+    else:
+        out[np.ix_(np.arange(out.shape[0]), loc, loc)] += val
 
 
 class _Backend:
@@ -89,10 +114,13 @@ class _Backend:
         _LEAD_CACHE.clear()
 
     def term_sigmas(self, z: np.ndarray) -> list[np.ndarray]:
-        """Σ⁺ of every term at ``z`` (the last batch is cached: G and Γ̃ share it)."""
+        """Σ⁺ of every term at ``z`` as :meth:`Term.sigma_values` (diagonals for probes).
+
+        The last batch is cached: G and Γ̃ share it.
+        """
         key = z.tobytes()
         if self._cache[0] != key:
-            self._cache = (key, [t.sigma(z) for t in self.terms])
+            self._cache = (key, [t.sigma_values(z) for t in self.terms])
         return self._cache[1]
 
 
@@ -104,13 +132,13 @@ class DenseBackend(_Backend):
     def _sigma(self, z):
         sig = np.zeros((len(z), self.N, self.N), complex)
         for t, st in zip(self.terms, self.term_sigmas(z), strict=False):
-            sig[np.ix_(np.arange(len(z)), t.indices, t.indices)] += st
+            _add_block(sig, t.indices, st, t.diagonal)
         return sig
 
     def _gammas(self, E):
         gam = np.zeros((self.n_res, len(E), self.N, self.N), complex)
         for t, st in zip(self.terms, self.term_sigmas(E), strict=False):
-            gam[t.reservoir][np.ix_(np.arange(len(E)), t.indices, t.indices)] += _broadening(st)
+            _add_block(gam[t.reservoir], t.indices, _broadening(st, t.diagonal), t.diagonal)
         return gam
 
     def green_matrix(self, z: np.ndarray) -> np.ndarray:
@@ -250,13 +278,14 @@ class RGFBackend(_Backend):
             out = [dict() for _ in range(self.n_res)]
         for t, ks, sig in zip(self.terms, self.term_slices, self.term_sigmas(z), strict=False):
             if gammas:
-                sig = _broadening(sig)
+                sig = _broadening(sig, t.diagonal)
             for k in np.unique(ks):
                 sel = np.flatnonzero(ks == k)
                 loc = self.local[t.indices[sel]]
                 w = len(self.slices[k])
                 blk = np.zeros((nz, w, w), complex)
-                blk[np.ix_(np.arange(nz), loc, loc)] = sig[np.ix_(np.arange(nz), sel, sel)]
+                part = sig[:, sel] if t.diagonal else sig[np.ix_(np.arange(nz), sel, sel)]
+                _add_block(blk, loc, part, t.diagonal)
                 target = out[t.reservoir] if gammas else out
                 if gammas:
                     target[k] = target.get(k, 0) + blk
