@@ -114,7 +114,7 @@ def _run_response(args: argparse.Namespace) -> int:
 
 
 def _run_pair(args: argparse.Namespace) -> int:
-    from windforce.jellium import pair_interaction
+    from windforce.jellium.pair import PairInteraction, pair_interaction
 
     fmt = _output_format(args.out)
     d = check_range("d", parse_grid("d", args.d), 0.0, low_inclusive=False)
@@ -127,14 +127,7 @@ def _run_pair(args: argparse.Namespace) -> int:
         "U_error": p.U_error,
         "F_error": p.F_error,
     }
-    units = {
-        "d": "bohr",
-        "U": "hartree",
-        "F": "hartree/bohr",
-        "curvature": "hartree/bohr^2",
-        "U_error": "hartree",
-        "F_error": "hartree/bohr",
-    }
+    units = {name: PairInteraction.UNITS[name] for name in cols}
     params = {"rs": args.rs, "Z1": args.Z1, "Z2": args.Z2, "kernel": args.kernel, "d": args.d}
     if fmt == "nc":
         import xarray as xr

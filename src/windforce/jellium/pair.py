@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from numpy.polynomial.legendre import leggauss
@@ -66,6 +66,17 @@ class Estimate(NamedTuple):
 @dataclass(frozen=True)
 class PairInteraction:
     """U(d), F(d) and U''(d) with error estimates (hartree, hartree/bohr, hartree/bohr²)."""
+
+    #: Units of the fields, for output files.
+    UNITS: ClassVar[dict[str, str]] = {
+        "d": "bohr",
+        "U": "hartree",
+        "F": "hartree/bohr",
+        "curvature": "hartree/bohr^2",
+        "U_error": "hartree",
+        "F_error": "hartree/bohr",
+        "curvature_error": "hartree/bohr^2",
+    }
 
     d: np.ndarray
     U: np.ndarray

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from windforce.errors import ValidationError
+from windforce.jellium.pair import PairInteraction
 from windforce.sweep.registry import register_quantity
 
 __all__ = ["jellium_equilibrium", "jellium_pair", "jellium_pulse", "tb_run"]
@@ -50,14 +51,7 @@ def _gas(inputs: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], float, str]
 
 @register_quantity(
     "jellium.pair",
-    units={
-        "d": "bohr",
-        "U": "hartree",
-        "F": "hartree/bohr",
-        "curvature": "hartree/bohr^2",
-        "U_error": "hartree",
-        "F_error": "hartree/bohr",
-    },
+    units={k: v for k, v in PairInteraction.UNITS.items() if k != "curvature_error"},
 )
 def jellium_pair(inputs: dict[str, Any], *, tol: float = 1e-7) -> dict[str, float]:
     """U, F = −dU/dd and U'' of two nuclei in the HEG at [impurity] d (Eqs. 9-10)."""
