@@ -3,29 +3,22 @@
 import numpy as np
 import pytest
 
+from tests.jellium.helpers import proton_deuteron
 from windforce.errors import ValidationError
 from windforce.jellium.diatomic import (
-    equilibrium_separation,
     relaxation_rate,
     simulate_pulse,
-    spectrum_for,
-    stiffness,
     time_grid,
 )
-from windforce.jellium.impurity import check_impurity
 from windforce.jellium.pulses import convolve_step, make_pulse, pulse_value
 from windforce.jellium.synthesis import step_response, transfer_functions
-from windforce.units import DEUTERON_MASS, PROTON_MASS
 
 RS, KERNEL = 2.0, "rpa"
 
 
 @pytest.fixture(scope="module")
 def setup():
-    d = equilibrium_separation(RS, KERNEL)
-    spec = spectrum_for(RS, KERNEL, d)
-    imp = check_impurity(1.0, 1.0, PROTON_MASS, DEUTERON_MASS, d)
-    return spec, imp, stiffness(d, RS, KERNEL, 1.0, 1.0)
+    return proton_deuteron(RS, KERNEL)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from windforce.jellium.diatomic import equilibrium_separation, spectrum_for, stiffness
-from windforce.jellium.impurity import FrictionIntegrals, check_impurity
+from tests.jellium.helpers import proton_deuteron
+from windforce.jellium.impurity import FrictionIntegrals
 from windforce.jellium.pair import equilibrium_separations
 from windforce.jellium.synthesis import FrictionSpectrum, response_poles, step_response
 from windforce.jellium.vibrations import (
@@ -13,17 +13,13 @@ from windforce.jellium.vibrations import (
     friction_rates,
     phase_difference,
 )
-from windforce.units import DEUTERON_MASS, PROTON_MASS
 
 RS, KERNEL = 2.0, "rmcp07_static"
 
 
 @pytest.fixture(scope="module")
 def setup():
-    d = equilibrium_separation(RS, KERNEL)
-    spec = spectrum_for(RS, KERNEL, d)
-    imp = check_impurity(1.0, 1.0, PROTON_MASS, DEUTERON_MASS, d)
-    return spec, imp, stiffness(d, RS, KERNEL, 1.0, 1.0)
+    return proton_deuteron(RS, KERNEL)
 
 
 def _scaled(spec, eps):
