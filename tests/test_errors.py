@@ -42,3 +42,20 @@ def test_check_hermitian():
         check_hermitian("h", np.array([[0.0, 1.0], [0.5, 0.0]]))
     with pytest.raises(ValidationError, match="square"):
         check_hermitian("h", np.zeros((2, 3)))
+
+
+def test_check_choice_suggests_closest_name():
+    from windforce.errors import ValidationError, check_choice
+
+    with pytest.raises(ValidationError, match="did you mean 'gold'"):
+        check_choice("kind", "glod", ["gold", "carbon"])
+    assert check_choice("kind", "gold", ["gold", "carbon"]) == "gold"
+
+
+def test_check_memory_names_parameter_and_what_fits():
+    from windforce.errors import ValidationError, available_memory, check_memory
+
+    assert available_memory() > 0
+    assert check_memory("n", 10, 1e3) == 10
+    with pytest.raises(ValidationError, match=r"invalid n=.*GB.*n <= 5"):
+        check_memory("n", 10**9, 1e18, fits="n <= 5")

@@ -16,10 +16,13 @@ __all__ = [
     "ConvergenceError",
     "NotImplementedYetError",
     "ValidationError",
+    "available_memory",
     "check_choice",
     "check_finite",
     "check_hermitian",
+    "check_memory",
     "check_range",
+    "closest",
 ]
 
 
@@ -98,11 +101,64 @@ def check_range(
     return arr
 
 
+def closest(value: Any, choices: Iterable[Any]) -> Any | None:
+    """The choice that ``value`` most likely misspells (difflib), or None."""
+    import difflib
+
+    options = [str(c) for c in choices]
+    match = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
-    """Check that ``value`` is one of ``choices`` and return it."""
+    """Check that ``value`` is one of ``choices`` and return it.
+
+    The message lists the choices and, for a likely misspelling, suggests the closest one.
+    """
     options = list(choices)
-    if value not in options:
-        raise ValidationError(name, value, "one of " + ", ".join(repr(c) for c in options))
+    try:
+        ok = value in options
+    except TypeError:  # unhashable value tested against a mapping
+        ok = False
+    if not ok:
+        allowed = "one of " + ", ".join(repr(c) for c in options)
+        guess = closest(value, options) if isinstance(value, str) else None
+        if guess is not None:
+            allowed += f" (did you mean {guess!r}?)"
+        raise ValidationError(name, value, allowed)
+    return value
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process (MemAvailable, else physical memory)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (OSError, ValueError, AttributeError):  # pragma: no cover
+        return 8 * 1024**3
+
+
+def check_memory(name: str, value: Any, n_bytes: float, *, fits: str = "", fraction: float = 0.5):
+    """Refuse an allocation of ``n_bytes`` that would exceed ``fraction`` of available memory.
+
+    Call it before a large allocation, with the parameter that sets its size.
+    The message names the parameter, the estimated size and, if given, what
+    would fit (``fits``, e.g. ``"at most 2000 grid points"``).
+    """
+    limit = fraction * available_memory()
+    if n_bytes > limit:
+        what = f"a size needing at most {limit / 1e9:.3g} GB (this needs {n_bytes / 1e9:.3g} GB)"
+        if fits:
+            what += f": {fits}"
+        raise ValidationError(name, value, what)
     return value
 
 

@@ -64,3 +64,24 @@ def test_atomic_write_replaces_on_success(tmp_path):
         assert target.read_text() == "old"  # not visible until the rename
     assert target.read_text() == "new"
     assert sorted(os.listdir(tmp_path)) == ["result.txt"]
+
+
+def test_check_output_path(tmp_path):
+    import pytest
+
+    from windforce.errors import ValidationError
+    from windforce.io import check_output_path
+
+    out = tmp_path / "new" / "deeper" / "out.nc"
+    assert check_output_path(out) == out
+    with pytest.raises(ValidationError, match="existing directory"):
+        check_output_path(tmp_path)
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(ValidationError, match="is a file"):
+        check_output_path(f / "out.nc")
+    with pytest.raises(ValidationError, match="existing file"):
+        check_output_path(f, kind="dir")
+    with pytest.raises(ValidationError, match=r"ending in \.nc"):
+        check_output_path(tmp_path / "out.txt", suffixes=(".nc",))
+    assert check_output_path(tmp_path / "d", kind="dir") == tmp_path / "d"

@@ -6,12 +6,13 @@ directory that is renamed over the destination only when complete, so an
 interrupted run never leaves a truncated result behind.
 """
 
-from windforce.io.atomic import atomic_path, atomic_write_text
+from windforce.io.atomic import atomic_path, atomic_write_text, check_output_path
 from windforce.io.results import provenance, read_csv, write_csv, write_netcdf
 
 __all__ = [
     "atomic_path",
     "atomic_write_text",
+    "check_output_path",
     "provenance",
     "read_csv",
     "write_csv",

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_text", "check_output_path"]
 
 
 @contextlib.contextmanager
@@ -37,6 +37,50 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def check_output_path(
+    path: str | os.PathLike[str],
+    *,
+    name: str = "--out",
+    kind: str = "file",
+    suffixes: tuple[str, ...] = (),
+) -> Path:
+    """Check, before any computation, that results can be written to ``path``.
+
+    ``kind="file"``: ``path`` is not a directory, its parent exists (or can
+    be created under an existing, writable ancestor) and is writable, and its
+    suffix is one of ``suffixes`` when given. ``kind="dir"``: ``path`` is a
+    directory or can be created, and is writable. Raises
+    :class:`~windforce.errors.ValidationError` naming ``name`` otherwise.
+    """
+    from windforce.errors import ValidationError, check_choice
+
+    check_choice("kind", kind, ("file", "dir"))
+    p = Path(path)
+    if kind == "file":
+        if p.is_dir():
+            raise ValidationError(name, str(p), "a file path (this is an existing directory)")
+        if suffixes and p.suffix.lower() not in suffixes:
+            raise ValidationError(name, str(p), "a file name ending in " + " or ".join(suffixes))
+        if p.exists() and not os.access(p, os.W_OK):
+            raise ValidationError(name, str(p), "a writable file")
+        parent = p.parent
+    else:
+        if p.exists() and not p.is_dir():
+            raise ValidationError(name, str(p), "a directory path (this is an existing file)")
+        parent = p
+    # the nearest existing ancestor must be a writable directory
+    probe = parent if str(parent) else Path(".")
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ValidationError(
+            name, str(p), f"a path whose parent is a directory ({probe} is a file)"
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValidationError(name, str(p), f"a path in a writable directory ({probe} is not)")
+    return p
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
