@@ -253,3 +253,51 @@ class LeadSpec:
             _CACHE[key] = gs
         V = self.coupling
         return V @ gs @ V.conj().T
+
+
+# ---------------------------------------------------------------- TEMPORARY SHIM (tb-engine)
+def _shim_bands(self):
+    if "_shim" not in self.__dict__:
+        from scipy.optimize import minimize_scalar
+
+        def ek(k):
+            hk = self.h0 + self.h1 * np.exp(1j * k) + self.h1.conj().T * np.exp(-1j * k)
+            return np.linalg.eigvalsh(hk)
+
+        ks = np.linspace(-np.pi, np.pi, 401)
+        e = np.array([ek(k) for k in ks])
+        lo, hi = [], []
+        for n in range(e.shape[1]):
+            for sign, out in ((1, lo), (-1, hi)):
+                j = int(np.argmin(sign * e[:, n]))
+                a, b = ks[max(j - 1, 0)], ks[min(j + 1, len(ks) - 1)]
+                r = minimize_scalar(
+                    lambda k, n=n, sign=sign: sign * ek(k)[n],
+                    bounds=(a, b),
+                    method="bounded",
+                    options={"xatol": 1e-12},
+                )
+                out.append(min(sign * r.fun, sign * e[j, n]) * sign if sign > 0 else max(-r.fun, e[j, n]))
+        self.__dict__["_shim"] = (np.array(lo), np.array(hi))
+    return self.__dict__["_shim"]
+
+
+def _shim_band_edges(self):
+    lo, hi = _shim_bands(self)
+    return np.unique(np.concatenate([lo, hi]))
+
+
+def _shim_band_intervals(self):
+    lo, hi = _shim_bands(self)
+    ivs = sorted(zip(lo, hi, strict=True))
+    out = [list(ivs[0])]
+    for a, b in ivs[1:]:
+        if a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [tuple(map(float, iv)) for iv in out]
+
+
+LeadSpec.band_edges = _shim_band_edges
+LeadSpec.band_intervals = _shim_band_intervals

@@ -554,3 +554,27 @@ class ParametricModel:
         e = np.zeros_like(R)
         e[I] = self.step
         return -(self.hamiltonian(R + e) - self.hamiltonian(R - e)) / (2 * self.step)
+
+
+# ---------------------------------------------------------------- TEMPORARY SHIM (tb-engine)
+def _shim_lead_coupling_gradients(self, name, R=None):
+    pos = self._positions(R).ravel()
+    spec = self.lead_spec(name, pos)
+    atoms = np.unique(np.searchsorted(self.offsets, spec.interface, side="right") - 1)
+    coords = np.array([3 * a + nu for a in atoms for nu in range(3)], int)
+    out = []
+    for I in coords:
+
+        def V(h, I=I):
+            p = pos.copy()
+            p[I] += h
+            return self.lead_spec(name, p).coupling
+
+        h = 1e-4
+        d1 = (V(h) - V(-h)) / (2 * h)
+        d2 = (V(2 * h) - V(-2 * h)) / (4 * h)
+        out.append((4 * d1 - d2) / 3)
+    return coords, np.array(out)
+
+
+TightBindingSystem.lead_coupling_gradients = _shim_lead_coupling_gradients

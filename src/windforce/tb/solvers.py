@@ -492,3 +492,44 @@ class RGFBackend(_Backend):
 
 def _dag(a: np.ndarray) -> np.ndarray:
     return np.conj(np.swapaxes(a, -1, -2))
+
+
+# ---------------------------------------------------------------- TEMPORARY SHIM (tb-engine)
+# Dense stand-ins for the linear-response primitives until the tb-solvers branch lands.
+def _perturbation_matrix(B, N):
+    if sp.issparse(B):
+        return B.toarray()
+    B = np.asarray(B)
+    return np.diag(B) if B.ndim == 1 else B
+
+
+def _shim_green_tangent(self, z, perturbations, rows, cols):
+    z = np.atleast_1d(np.asarray(z, complex))
+    G = DenseBackend(self.H, self.terms, self.n_res).green_matrix(z)
+    out = np.empty((len(z), len(perturbations), len(rows)), complex)
+    for k, B in enumerate(perturbations):
+        out[:, k] = (G @ _perturbation_matrix(B, self.N) @ G)[:, rows, cols]
+    return out
+
+
+def _shim_lesser_tangent(self, E, weights, perturbations, rows, cols):
+    E = np.atleast_1d(np.asarray(E, complex))
+    d = DenseBackend(self.H, self.terms, self.n_res)
+    G = d.green_matrix(E)
+    S = np.einsum("ea,aeij->eij", np.asarray(weights), d._gammas(E))
+    rho = G @ S @ _dag(G)
+    out = np.empty((len(E), len(perturbations), len(rows)), complex)
+    for k, B in enumerate(perturbations):
+        Bm = _perturbation_matrix(B, self.N)
+        out[:, k] = (G @ Bm @ rho + rho @ Bm @ _dag(G))[:, rows, cols]
+    return out
+
+
+def _shim_with_hamiltonian(self, H):
+    return type(self)(H, self.terms, self.n_res)
+
+
+for _cls in (DenseBackend, RGFBackend):
+    _cls.green_tangent = _shim_green_tangent
+    _cls.lesser_tangent = _shim_lesser_tangent
+    _cls.with_hamiltonian = _shim_with_hamiltonian
