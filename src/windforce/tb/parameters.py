@@ -87,8 +87,8 @@ def graphene_pi(cutoff: float = 5.0, r_on: float = 4.5) -> ParameterSet:
     ----------
     cutoff, r_on
         The hoppings are continued to zero between ``r_on`` and ``cutoff`` (Å) by
-        :class:`~windforce.tb.model.SmoothCutoff`: a choice made here (the paper
-        leaves the range open); at 4.5 Å |V_ppπ| ≈ 3 meV.
+        :class:`~windforce.tb.model.SmoothCutoff`: a choice made here, not the
+        paper's (at 4.5 Å |V_ppπ| ≈ 3 meV).
     """
     check_range("r_on", r_on, 0.0, low_inclusive=False)
     a = 2.46
