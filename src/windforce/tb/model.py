@@ -714,8 +714,9 @@ class TightBindingSystem:
             np.repeat(vals[..., None], 2, axis=-1).ravel(),
         )
 
-    def _block_indices(self, p, q, na, nb, off_a, off_b):
-        """Spinless orbital rows and columns (n, na, nb) of blocks between sites p and q."""
+    @staticmethod
+    def _block_indices(p, q, na, nb, off_a, off_b):
+        """Rows and columns (n, na, nb) of the blocks between sites p and q (first orbitals off)."""
         rows = off_a[p][:, None, None] + np.arange(na)[None, :, None]
         cols = off_b[q][:, None, None] + np.arange(nb)[None, None, :]
         return np.broadcast_to(rows, (len(p), na, nb)), np.broadcast_to(cols, (len(p), na, nb))
@@ -737,11 +738,10 @@ class TightBindingSystem:
             sites = np.flatnonzero(self._codes == c)
             sites = sites[~np.isin(sites, list(override))]
             m = kind.onsite.shape[0]
-            r = self.offsets[sites][:, None, None] + np.arange(m)[None, :, None]
-            cc = self.offsets[sites][:, None, None] + np.arange(m)[None, None, :]
-            rows.append(np.broadcast_to(r, (len(sites), m, m)).ravel())
-            cols.append(np.broadcast_to(cc, (len(sites), m, m)).ravel())
-            vals.append(np.broadcast_to(kind.onsite, (len(sites), m, m)).ravel())
+            r, cc = self._block_indices(sites, sites, m, m, self.offsets, self.offsets)
+            rows.append(r.ravel())
+            cols.append(cc.ravel())
+            vals.append(np.broadcast_to(kind.onsite, r.shape).ravel())
         blocks = [(i, i, m) for i, m in override.items()]
         for i, j, value in fixed:
             ni, nj = self.site_norb[i], self.site_norb[j]

@@ -15,7 +15,7 @@ checks made on their numbers and what could not be checked.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from windforce.errors import ValidationError, check_range
@@ -53,7 +53,6 @@ class ParameterSet:
     bonds: tuple[tuple[BondModel, tuple[str, str] | None], ...]
     reference: str
     notes: str = ""
-    metadata: Mapping[str, float] = field(default_factory=dict)
 
     def apply(self, builder: Builder, names: Mapping[str, str] | None = None) -> None:
         """Declare the kinds on ``builder`` (renamed by ``names``) and add the bond models."""
@@ -104,7 +103,6 @@ def graphene_pi(cutoff: float = 5.0, r_on: float = 4.5) -> ParameterSet:
         bonds=((sk, ("C", "C")),),
         reference="P. Moon and M. Koshino, Phys. Rev. B 85, 195458 (2012)",
         notes=f"smooth cutoff from {r_on} Å to {cutoff} Å chosen here; onsite 0 eV",
-        metadata={"a0": a0, "d0": d0, "delta0": delta0},
     )
 
 
@@ -134,7 +132,6 @@ def xu_carbon() -> ParameterSet:
             "C. H. Xu, C. Z. Wang, C. T. Chan, K. M. Ho, J. Phys.: Condens. Matter 4, 6047 (1992)"
         ),
         notes="electronic part only (no repulsive energy); cutoff 2.6 Å as published",
-        metadata={"r0": r0, "n": n, "nc": nc, "rc": rc},
     )
 
 

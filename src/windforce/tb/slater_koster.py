@@ -41,7 +41,7 @@ import numpy as np
 from windforce.errors import ValidationError, check_choice
 from windforce.tb.model import BondModel, HoppingLaw, Kind
 
-__all__ = ["INTEGRALS", "SlaterKoster", "angular_functions", "shell_of"]
+__all__ = ["INTEGRALS", "SlaterKoster", "angular_functions"]
 
 _SHELL_LETTER = "spd"
 _COMPONENTS = ("sigma", "pi", "delta")
@@ -74,11 +74,6 @@ _Q[4] = np.diag([-1.0, -1.0, 2.0]) / np.sqrt(6)
 
 _SHELL_OF = {"s": (0, 0), "px": (1, 0), "py": (1, 1), "pz": (1, 2)}
 _SHELL_OF.update({lab: (2, k) for k, lab in enumerate(("dxy", "dyz", "dzx", "dx2-y2", "dz2"))})
-
-
-def shell_of(label: str) -> tuple[int, int]:
-    """Angular momentum l and index within its shell of an orbital label (e.g. "py" → (1, 1))."""
-    return _SHELL_OF[check_choice("orbital", label, list(_SHELL_OF))]
 
 
 def _name(la: int, lb: int, m: int) -> str:
