@@ -341,3 +341,25 @@ def test_smooth_cutoff_is_c1_and_reproduces_the_published_carbon_tail():
     r = np.linspace(1.2, 2.7, 31) + 0.013  # away from the kinks of t'' at 2.45 and 2.6 Å
     fd = (tail(r + 1e-6) - tail(r - 1e-6)) / 2e-6
     np.testing.assert_allclose(tail.grad(r), fd, atol=1e-7)
+
+
+@pytest.mark.parametrize("which", ["xu", "harrison"])
+def test_parameter_set_dimer_pi_levels(which):
+    """A dimer along z: px and py form π levels E_p ± V_ppπ(d), whatever the s–pz mixing."""
+    from windforce.tb.parameters import harrison_sp, xu_carbon
+
+    params = xu_carbon() if which == "xu" else harrison_sp("Si", -13.55, -6.52, cutoff=3.0)
+    kind = next(iter(params.kinds))
+    b = Builder()
+    params.apply(b, names={kind: "Q"})
+    d = 1.4 if which == "xu" else 2.35
+    b.add_site([0, 0, 0], "Q")
+    b.add_site([0, 0, d], "Q")
+    h = b.finalize().hamiltonian().toarray()
+    ev = np.linalg.eigvalsh(h)
+    Ep = params.kinds[kind]["onsite"]["p"]
+    Vpi = float(params.bonds[0][0].integrals["pp_pi"](d))
+    for level in (Ep + Vpi, Ep - Vpi):
+        assert np.sum(np.isclose(ev, level, atol=1e-12)) == 2
+    with pytest.raises(ValidationError, match="kinds of"):
+        params.apply(Builder(), names={"Zz": "Q"})

@@ -860,14 +860,14 @@ class TightBindingSystem:
         grads = self._gradients(pos)
         if "incidence" not in extra:
             extra["incidence"] = [
-                (_incidence(g.p, len(self.kinds)), _incidence(g.q, len(self.kinds))) for g in groups
+                (_Incidence(g.p, len(self.kinds)), _Incidence(g.q, len(self.kinds))) for g in groups
             ]
         n = self.n_orbitals
         out = []
         for atom, nu in idx:
             parts = []
             for g, dh, (inc_p, inc_q) in zip(groups, grads, extra["incidence"], strict=True):
-                at_p, at_q = inc_p(atom), inc_q(atom)
+                at_p, at_q = inc_p.bonds(atom), inc_q.bonds(atom)
                 sel = np.concatenate([at_p, at_q])
                 if sel.size == 0:
                     continue
@@ -1082,11 +1082,15 @@ class TightBindingSystem:
         return self._lead(name, R, gradient=True)
 
 
-def _incidence(sites: np.ndarray, n: int):
-    """Function atom → indices of the bonds whose endpoint ``sites`` equals atom."""
-    order = np.argsort(sites, kind="stable")
-    ptr = np.searchsorted(sites[order], np.arange(n + 1))
-    return lambda a: order[ptr[a] : ptr[a + 1]]
+class _Incidence:
+    """The bonds whose endpoint ``sites`` is a given atom (sorted once, sliced per atom)."""
+
+    def __init__(self, sites: np.ndarray, n: int) -> None:
+        self.order = np.argsort(sites, kind="stable")
+        self.ptr = np.searchsorted(sites[self.order], np.arange(n + 1))
+
+    def bonds(self, atom: int) -> np.ndarray:
+        return self.order[self.ptr[atom] : self.ptr[atom + 1]]
 
 
 def _add_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
