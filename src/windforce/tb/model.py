@@ -74,7 +74,7 @@ def orbital_labels(spec: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(spec, str):
         if spec in ORBITAL_LABELS:
             return (spec,)
-        m = re.fullmatch(r"(s1?)?(p3?)?(d5?)?", spec)
+        m = re.fullmatch(r"(s)?(p3?)?(d5?)?", spec)
         if not spec or m is None:
             raise ValidationError(
                 "orbitals",
@@ -279,7 +279,7 @@ class BondModel:
         """Raise ValidationError if the model cannot couple these kinds (called by finalize)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScalarBond(BondModel):
     """h_ij = t(|d|)·T: one distance law times a fixed orbital matrix T (default identity).
 
@@ -418,7 +418,7 @@ class Builder:
                 f"kind {name!r} onsite", dict(table), "labelled orbitals for a per-shell onsite"
             )
         values = np.full(len(labels), np.nan)
-        for key, e in table.items():
+        for key, e in sorted(table.items(), key=lambda item: len(item[0])):  # shells first
             hit = [k for k, lab in enumerate(labels) if lab == key or lab[0] == key]
             if not hit:
                 raise ValidationError(
