@@ -151,3 +151,170 @@ def test_two_site_lead_cell_is_a_ladder():
     modes = [chain_surface_green(z, 0.3 + t, t), chain_surface_green(z, 0.3 - t, t)]
     exact = np.einsum("ia,az,ja->zij", U, np.array(modes), U)
     np.testing.assert_allclose(lead.self_energy(z), t**2 * exact, atol=1e-8)
+
+
+# --------------------------------------------------------------------------- traces and batches
+def random_hermitian_rho(system, seed=0, hermitian=True):
+    rng = np.random.default_rng(seed)
+    n = system.n_orbitals
+    a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+    return (a + a.conj().T) / 2 if hermitian else a
+
+
+@pytest.mark.parametrize("spin", [False, True])
+@pytest.mark.parametrize("hermitian", [True, False])
+def test_trace_force_operators_equals_traces_one_by_one(spin, hermitian):
+    system = cluster(LAWS[2], spin)
+    rho = random_hermitian_rho(system, 1, hermitian)
+    fs = system.force_operators(range(system.coordinates.size))
+    ref = np.array([np.trace(f.toarray() @ rho) for f in fs])
+    np.testing.assert_allclose(system.trace_force_operators(rho), ref, atol=1e-12)
+    # a sparse ρ holding only the bond_pairs entries gives the same traces
+    rows, cols = system.bond_pairs()
+    rho_sparse = sp.csr_matrix((rho[rows, cols], (rows, cols)), shape=rho.shape)
+    np.testing.assert_allclose(system.trace_force_operators(rho_sparse), ref, atol=1e-12)
+    if hermitian:
+        assert np.abs(ref.imag).max() < 1e-12
+    for I, flat in [(0, 0), ((1, 2), 5), (7, 7)]:
+        assert abs(system.force_operator(I) - fs[flat]).max() < 1e-15
+
+
+def test_trace_force_operators_of_parametric_model():
+    A = np.array([[0.0, 1.0], [1.0, 0.5]])
+    model = ParametricModel(lambda R: np.cos(R[0]) * A + R[1] * np.eye(2), [0.3, 0.7])
+    rho = np.array([[0.6, 0.1 + 0.2j], [0.1 - 0.2j, 0.3]])
+    ref = [np.trace(model.force_operator(I).toarray() @ rho) for I in range(2)]
+    np.testing.assert_allclose(model.trace_force_operators(rho), ref, atol=1e-9)
+    assert len(model.force_operators([0, 1])) == 2
+
+
+def test_orbital_maps_and_spin_degeneracy():
+    system = cluster(LAWS[0], spin=False)
+    np.testing.assert_array_equal(system.site_of_orbital, [0, 0, 1, 2, 2, 3, 4, 4, 5])
+    assert system.spin_of_orbital is None and system.spin_degeneracy == 2
+    spin = cluster(LAWS[0], spin=True)
+    np.testing.assert_array_equal(spin.site_of_orbital, np.repeat([0, 0, 1, 2, 2, 3, 4, 4, 5], 2))
+    np.testing.assert_array_equal(spin.spin_of_orbital, np.tile([1, -1], 9))
+    assert spin.spin_degeneracy == 1
+    h = np.diag([0.0, 1.0, 2.0, 3.0])
+    pm = ParametricModel(lambda R: h * R[0], [1.0], spin=True, positions=lambda R: np.zeros((2, 3)))
+    np.testing.assert_array_equal(pm.site_of_orbital, [0, 0, 1, 1])
+    np.testing.assert_array_equal(pm.spin_of_orbital, [1, -1, 1, -1])
+    assert pm.spin_degeneracy == 1 and pm.positions(pm.R0).shape == (2, 3)
+    pm2 = ParametricModel(lambda R: h * R[0], [1.0], site_of_orbital=[0, 0, 1, 2])
+    assert pm2.spin_of_orbital is None and pm2.spin_degeneracy == 2
+    with pytest.raises(ValidationError, match="site_of_orbital"):
+        ParametricModel(lambda R: h, [1.0], site_of_orbital=[0, 0.5, 1, 2])
+    with pytest.raises(ValidationError, match="positions"):
+        ParametricModel(lambda R: h, [1.0], positions=lambda R: np.zeros((3, 3)))
+    with pytest.raises(ValidationError, match="even"):
+        ParametricModel(lambda R: np.eye(3), [1.0], spin=True)
+
+
+# --------------------------------------------------------------------------- leads
+def lead_system(spin=False, flip=False):
+    """An s/sp3 device with an sp3 lead: heteronuclear Slater–Koster bonds into the lead."""
+    from windforce.tb.slater_koster import SlaterKoster
+
+    law = ExponentialHopping(-1.0, 1.5, 1.2, cutoff=2.2)
+    b = Builder(spin=spin)
+    b.add_kind("S", "s", 0.3)
+    b.add_kind("P", "sp3", {"s": -0.5, "p": 1.0})
+    pp = {"ss_sigma": law, "sp_sigma": law, "pp_sigma": law, "pp_pi": LAWS[1]}
+    b.add_bond_model(SlaterKoster(pp), ("P", "P"))
+    b.add_bond_model(SlaterKoster({"ss_sigma": law, "sp_sigma": LAWS[2]}), ("S", "P"))
+    b.add_bond_model(SlaterKoster({"ss_sigma": law}), ("S", "S"))
+    rng = np.random.default_rng(5)
+    kinds = ["S", "P", "S", "P"] if not flip else ["P", "S", "P", "S"]
+    for x, k in enumerate(kinds):
+        b.add_site([1.5 * x, *rng.uniform(-0.3, 0.3, 2)], k)
+    b.add_lead("R", [[6.0, 0.1, 0.0], [7.5, -0.1, 0.0]], [3.0, 0, 0], ["P", "S"])
+    return b.finalize()
+
+
+@pytest.mark.parametrize("spin", [False, True])
+@pytest.mark.parametrize("flip", [False, True])
+def test_lead_coupling_gradients_are_dV_dR(spin, flip):
+    system = lead_system(spin, flip)
+    R0 = system.coordinates
+    lead = system.lead_spec("R")
+    coords, dV = system.lead_coupling_gradients("R")
+    assert dV.shape == (coords.size, lead.interface.size, lead.h0.shape[0])
+    assert np.abs(dV).max() > 0.1
+    step = 1e-6
+    for I in range(R0.size):
+        e = np.zeros_like(R0)
+        e[I] = step
+        fd = (system.lead_spec("R", R0 + e).coupling - system.lead_spec("R", R0 - e).coupling) / (
+            2 * step
+        )
+        exact = dV[list(coords).index(I)] if I in coords else np.zeros_like(fd)
+        np.testing.assert_allclose(exact, fd, atol=1e-8)
+    np.testing.assert_allclose(lead.h0, lead.h0.conj().T, atol=1e-14)
+
+
+def test_bond_summary_shows_the_arms_coupled_across_the_corner():
+    def bent(cutoff):
+        b = Builder()
+        b.add_hopping_law(LinearHopping(t0=-1.0, d0=1.0, slope=1.0, cutoff=cutoff))
+        for k in range(4):
+            b.add_site([k, 0.0, 0.0])
+            if k:
+                b.add_site([0.0, -k, 0.0])
+        return b.finalize().bond_summary()
+
+    (short,) = bent(1.2)
+    assert short["bonds"] == 6 and short["max_length"] == pytest.approx(1.0)
+    (long,) = bent(1.5)
+    assert long["bonds"] == 7 and long["max_length"] == pytest.approx(np.sqrt(2))
+    assert long["min_length"] == pytest.approx(1.0) and "LinearHopping" in long["model"]
+
+
+# --------------------------------------------------------------------------- kinds
+def test_misspelt_kinds_raise_with_a_suggestion():
+    b = Builder()
+    b.add_kind("Au", "s", -1.0)
+    b.add_kind("C", "pz")
+    with pytest.raises(ValidationError, match="did you mean 'Au'"):
+        b.add_site([0, 0, 0], "Auu")
+    with pytest.raises(ValidationError, match="did you mean 'Au'"):
+        b.add_lead("L", [[0, 0, 0]], [1, 0, 0], ["Aux"])
+    with pytest.raises(ValidationError, match="several kinds"):
+        b.add_site([0, 0, 0])  # two kinds declared: name one
+    b.add_site([0, 0, 0], "Au")
+    b.add_hopping_law(LinearHopping(-1.0, 1.0, 0.0, cutoff=1.1), kinds=("Au", "Cx"))
+    with pytest.raises(ValidationError, match=r"bond kinds.*did you mean 'C'"):
+        b.finalize()  # reported as an unknown kind, not as a lead without coupling
+    with pytest.raises(ValidationError, match="declared before"):
+        b.add_kind("C", "pz")
+
+
+def test_kind_declarations():
+    b = Builder()
+    with pytest.raises(ValidationError, match="whole number"):
+        b.add_kind("A", orbitals=1.5)
+    with pytest.raises(ValidationError, match="did you mean 'px'"):
+        b.add_kind("A", ["s", "pxx"])
+    with pytest.raises(ValidationError, match="orbitals"):
+        b.add_kind("A", "spf")
+    with pytest.raises(ValidationError, match="energies for"):
+        b.add_kind("A", "sp3", {"s": 1.0})
+    b.add_kind("A", "sp3", {"s": -1.0, "p": 2.0, "pz": 3.0})
+    b.add_kind("B", 2.0, 0.5)  # a whole number given as a float
+    b.add_kind("D", "spd")
+    np.testing.assert_allclose(np.diag(b._kinds["A"].onsite).real, [-1, 2, 2, 3])
+    assert b._kinds["A"].orbitals == ("s", "px", "py", "pz")
+    assert b._kinds["B"].n_orbitals == 2 and b._kinds["B"].orbitals is None
+    assert b._kinds["D"].n_orbitals == 9
+    # no kind declared: the default kind "X" (one orbital, onsite 0); an undeclared other name
+    # is refused
+    b2 = Builder()
+    with pytest.raises(ValidationError, match="add_kind"):
+        b2.add_site([0, 0, 0], "Y")
+    b2.add_site([0, 0, 0])
+    assert b2._kinds["X"].n_orbitals == 1
+    # one kind declared: sites and leads without a kind get it
+    b3 = Builder()
+    b3.add_kind("A", 1, 0.7)
+    b3.add_site([0, 0, 0])
+    assert b3._sites[0][1] == "A"
