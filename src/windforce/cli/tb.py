@@ -23,7 +23,7 @@ def result_dataset(result: dict[str, Any]) -> Any:
     coords = {
         k: v for k, v in result["coords"].items() if any(k in d[0] for d in data_vars.values())
     }
-    return xr.Dataset(data_vars, coords=coords)
+    return xr.Dataset(data_vars, coords=coords, attrs=result.get("attrs", {}))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -94,13 +94,13 @@ def _window_integrand(system: OpenSystem, ops):
     return integrand
 
 
-def _operators(state: SteadyState, coords: Any, screened: bool):
+def _operators(state: SteadyState, coords: Any, screened: bool, method: str = "response"):
     from windforce.tb.forces import ScreenedOperators, bare_force_operators
 
     pb = state.problem
     idx = pb.coordinate_indices(coords)
     if screened:
-        so = state.screened_force_operators(idx)
+        so = state.screened_force_operators(idx, method=method)
     else:
         so = ScreenedOperators(bare_force_operators(state, idx), 0.0, idx, None)
     return so, pb.coordinate_labels(idx)
@@ -134,6 +134,7 @@ def curl(
     coords: Any = None,
     *,
     screened: bool = True,
+    method: str = "response",
     progress: bool | None = None,
 ) -> CurlResult:
     """Ω_IJ at the state's bias and temperature (Eq. 24), integrated over the window only.
@@ -147,11 +148,14 @@ def curl(
     screened
         Use the screened force operators F̂ (Eq. 19, the curl of the
         self-consistent force); False: the bare f_I (the non-self-consistent curl).
+    method
+        How the screened operators are computed
+        (:func:`~windforce.tb.forces.screened_force_operators`).
     progress
         A bar counting the energies of the window integral.
     """
     pb = state.problem
-    so, labels = _operators(state, coords, screened)
+    so, labels = _operators(state, coords, screened, method)
     om, err, n_eval = curl_from_operators(
         state.system, so.operators, spin_degeneracy=pb.gs, atol=pb.quad_tol, progress=progress
     )
@@ -179,6 +183,7 @@ def curl_linear_response(
     coords: Any = None,
     *,
     screened: bool = True,
+    method: str = "response",
 ) -> CurlResult:
     """Ω_IJ to first order in the potential shifts δμ_α (Eq. 25), per unit of δμ.
 
@@ -203,7 +208,7 @@ def curl_linear_response(
         check_choice("dmu", name, names)
     shifts = np.array([float(check_finite(f"dmu[{nm}]", dmu.get(nm, 0.0))) for nm in names])
     pb = state.problem
-    so, labels = _operators(state, coords, screened)
+    so, labels = _operators(state, coords, screened, method)
     ops = [sp.csr_matrix(op) for op in so.operators]
     integrand = _window_integrand(system, ops)
     mu, kT = float(system.mu[0]), float(system.kT[0])

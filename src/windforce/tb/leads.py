@@ -277,7 +277,9 @@ def _shim_bands(self):
                     method="bounded",
                     options={"xatol": 1e-12},
                 )
-                out.append(min(sign * r.fun, sign * e[j, n]) * sign if sign > 0 else max(-r.fun, e[j, n]))
+                out.append(
+                    min(sign * r.fun, sign * e[j, n]) * sign if sign > 0 else max(-r.fun, e[j, n])
+                )
         self.__dict__["_shim"] = (np.array(lo), np.array(hi))
     return self.__dict__["_shim"]
 

@@ -686,11 +686,18 @@ class SteadyState:
             self._screened[key] = screened_force_operators(self, coords, method=method)
         return self._screened[key]
 
-    def curl(self, coords: Any = None, *, screened: bool = True, progress: bool | None = None):
+    def curl(
+        self,
+        coords: Any = None,
+        *,
+        screened: bool = True,
+        method: str = "response",
+        progress: bool | None = None,
+    ):
         """Ω_IJ at this state's bias (Eq. 24); see :func:`windforce.tb.curl.curl`."""
         from windforce.tb.curl import curl
 
-        return curl(self, coords, screened=screened, progress=progress)
+        return curl(self, coords, screened=screened, method=method, progress=progress)
 
     def curl_spectrum(self, energies: Any, coords: Any = None, *, screened: bool = True):
         """Ω_IJ(E) (Eq. 24's integrand); see :func:`windforce.tb.curl.curl_spectrum`."""
@@ -699,9 +706,14 @@ class SteadyState:
         return curl_spectrum(self, energies, coords, screened=screened)
 
     def curl_linear_response(
-        self, dmu: Mapping[str, float], coords: Any = None, *, screened: bool = True
+        self,
+        dmu: Mapping[str, float],
+        coords: Any = None,
+        *,
+        screened: bool = True,
+        method: str = "response",
     ):
         """Ω_IJ to first order in δμ (Eq. 25) around this equilibrium state."""
         from windforce.tb.curl import curl_linear_response
 
-        return curl_linear_response(self, dmu, coords, screened=screened)
+        return curl_linear_response(self, dmu, coords, screened=screened, method=method)
