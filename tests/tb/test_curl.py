@@ -68,7 +68,7 @@ def test_central_identity_eq24_equals_curl_of_sc_forces(biased):
 
 
 def test_antisymmetric_and_spectrum_integrates_to_curl(biased):
-    pb, st = biased
+    _pb, st = biased
     om = st.curl(COORDS)
     np.testing.assert_allclose(om.omega, -om.omega.T, atol=1e-14)
     lo, hi = st.system.window()
@@ -84,7 +84,7 @@ def test_antisymmetric_and_spectrum_integrates_to_curl(biased):
 def test_equilibrium_part_of_the_integrand_vanishes(biased):
     # Tr[F_I D_S F_J D_S] is real: with every reservoir weighted alike (ρ_w ∝ D_S) the
     # antisymmetric integrand vanishes at every energy; with one reservoir it does not
-    pb, st = biased
+    _pb, st = biased
     ops = st.screened_force_operators(COORDS).operators
     integrand = _window_integrand(st.system, ops)
     E = np.array([-1.3, -0.2, 0.07, 0.9])
