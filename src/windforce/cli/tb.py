@@ -27,10 +27,17 @@ def result_dataset(result: dict[str, Any]) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from windforce.io import write_netcdf
+    from windforce.io import check_output_path, write_netcdf
     from windforce.tb.inputs import load_input, run_input
 
+    check_output_path(args.out, suffixes=(".nc",))
     inp = load_input(args.input)  # validates before any heavy work
+    for bond in inp.problem.model.bond_summary():
+        print(
+            f"bonds {'-'.join(bond['kinds']) if bond['kinds'] else 'of all kinds'}: "
+            f"{bond['bonds']} within {bond['cutoff']:g} Angstrom, "
+            f"lengths {bond['min_length']:.4g}-{bond['max_length']:.4g} Angstrom"
+        )
     ds = result_dataset(run_input(inp, progress=args.progress))
     ds.attrs["title"] = "windforce tb run: current-induced forces (Todorov et al. PRB 81, 075416)"
     ds.attrs["input_file"] = str(args.input)
