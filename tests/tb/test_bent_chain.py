@@ -8,6 +8,7 @@ from windforce.tb.bent_chain import (
     bent_chain_linear_response,
     bent_chain_problem,
     chain_green,
+    curl_from_backscattering,
     curl_nsc_eq32,
     curl_sc_eq33,
     filling_to_mu,
@@ -120,3 +121,19 @@ def test_finite_bias_neutral_sites_stay_neutral():
     st = chain.problem_sc.solve(chain.potentials(0.5))
     np.testing.assert_allclose(st.charges[:5], 0.6, atol=1e-10)
     assert np.max(np.abs(st.multipliers)) > 1e-4  # the bias moves charge: constraints act
+
+
+@pytest.mark.parametrize("n", [0, 1, 4])
+def test_curl_is_set_by_the_2kf_component_of_the_screening(n):
+    # Eq. 25 at T = 0 reduces to the backscattering element 2H'e^{-iθ} - Λ: the engine's curl
+    # equals the closed form evaluated with the engine's own screening potential δλ_k
+    nu = 0.3
+    chain = bent_chain_problem(nu, neutral=n)
+    st = chain.problem_sc.solve()
+    u = st.screened_force_operators([0, 1]).onsite[0]  # δλ_k of F̂_x, device orbitals
+    k = np.array([0] + [s for j in range(1, n + 2) for s in (j, -j)])  # site of each orbital
+    lam = np.sum(u * np.exp(-2j * np.pi * nu * k))
+    om = st.curl_linear_response(chain.dmu(1.0), [0, 1]).omega[0, 1] / chain.curl_unit
+    assert om == pytest.approx(curl_from_backscattering(nu, lam), rel=1e-8)
+    if n == 0:
+        assert lam == pytest.approx(-sigma_eq30(nu), rel=1e-9)

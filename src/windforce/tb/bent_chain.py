@@ -39,6 +39,7 @@ __all__ = [
     "bent_chain_linear_response",
     "bent_chain_problem",
     "chain_green",
+    "curl_from_backscattering",
     "curl_nsc_eq32",
     "curl_sc_eq33",
     "filling_to_mu",
@@ -91,6 +92,25 @@ def curl_nsc_eq32(nu: float | np.ndarray) -> np.ndarray:
     """Ω_xy^nsc in units of (4eV/π)(H'²/H²): cos θ / sin θ (Eq. 32, g_s = 2 included)."""
     th = _theta(nu)
     return np.cos(th) / np.sin(th)
+
+
+def curl_from_backscattering(nu: float, backscattering: complex, Hp: float = 1.0) -> float:
+    """Ω_xy per unit bias (units of (4/π)(H'²/H²)) from the 2k_F screening component.
+
+    At T = 0 in linear response D_L,R(μ) = c|u±⟩⟨u±| are rank one (Eq. 31,
+    u±_k = e^{±iθk}), so Eq. 25 needs only the matrix elements of F̂_x, F̂_y
+    between the two Fermi points. With F̂_x = f_x − diag(δλ_k) and the
+    reflection k → −k (F̂_y ↔ −F̂_x), everything reduces to the backscattering
+    element ⟨u+|F̂_x|u−⟩ = 2H' e^{−iθ} − Λ, Λ = Σ_k δλ_k e^{−2iθk}:
+
+        Ω_xy = −(eV/(2π H² sin²θ)) Im[(2H' e^{−iθ} − Λ)²].
+
+    Λ = −σ (Eq. 30, neutrality on the corner only) gives Eq. 33. The forward
+    elements ⟨u±|F̂|u±⟩ (Λ's q = 0 part) drop out.
+    """
+    th = float(_theta(nu))
+    a = 2 * Hp * np.exp(-1j * th) - complex(backscattering)
+    return float(-np.imag(a * a) / (8 * Hp**2 * np.sin(th) ** 2))
 
 
 def curl_sc_eq33(nu: float | np.ndarray) -> np.ndarray:
