@@ -162,6 +162,11 @@ def _dag(a):
     return None if a is None else np.conj(np.swapaxes(a, -1, -2))
 
 
+def _hermitian(a):
+    """(a + a†)/2 over the last two axes (None stands for zero)."""
+    return None if a is None else (a + _dag(a)) / 2
+
+
 def _mm(a, b):
     """a @ b, with None standing for zero."""
     return None if a is None or b is None else a @ b
@@ -738,11 +743,12 @@ class RGFBackend(_Backend):
             if k:
                 inner = _sum(inner, _mm(_mm(t.H, s[k - 1]), t))
             P = _mm(inner, _dag(g[k]))
-            s[k] = _mm(g[k], P)
+            # s is Hermitian: keeping it so stops rounding from growing along the sweep
+            s[k] = _hermitian(_mm(g[k], P))
             if pb is not None:
                 Q = _mm(dg[k], P)
                 dinner = self._dsandwich(pb, k - 1, s[k - 1], ds[k - 1]) if k else None
-                ds[k] = _sum(Q, _dag(Q), _mm(_mm(g[k], dinner), _dag(g[k])))
+                ds[k] = _sum(Q, _dag(Q), _hermitian(_mm(_mm(g[k], dinner), _dag(g[k]))))
         return g, s, dg, ds
 
     def _green_backward(self, g, dg, pb, plan, out, dout) -> None:
