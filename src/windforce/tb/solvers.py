@@ -293,6 +293,13 @@ class _Backend:
     def _set_hamiltonian(self) -> None:
         raise NotImplementedError
 
+    # The entries every backend computes, batched over energies (docs of the public API):
+    #   green(z, rows, cols)                    -> (nz, npairs)  G⁺(z)[rows, cols], Im z ≥ 0
+    #   lesser(E, weights, rows, cols)          -> (nE, npairs)  ρ_w = G S G†, S = Σ_α w_α Γ̃_α
+    #   green_and_lesser(E, weights, rows, cols) -> both from one sweep
+    #   green_tangent / lesser_tangent          -> (n, k, npairs), below
+    #   transmission(E)                         -> (nE, n_res, n_res)
+
     def _energy_step(self, bytes_per_energy: float) -> int:
         """Energies per chunk so that ``bytes_per_energy`` × chunk stays within the budget."""
         return max(1, int(self.memory_budget // max(bytes_per_energy, 1)))
@@ -389,6 +396,17 @@ class DenseBackend(_Backend):
         return self._chunked(
             lambda EE, ww: self._lesser_matrix(EE, ww)[1][:, rows, cols], E, self.n_res + 5, w
         )
+
+    def green_and_lesser(self, E, weights, rows, cols):
+        E = _energies(E)
+        w = _check_weights(weights, len(E), self.n_res)
+
+        def one(EE, ww):
+            G, rho = self._lesser_matrix(EE, ww)
+            return np.stack([G[:, rows, cols], rho[:, rows, cols]], axis=1)
+
+        out = self._chunked(one, E, self.n_res + 5, w)
+        return out[:, 0], out[:, 1]
 
     def transmission(self, E):
         def one(EE):
@@ -775,11 +793,14 @@ class RGFBackend(_Backend):
             G1, dG1 = Gk, dGk
             g[k + 1] = dg[k + 1] = None  # free as we go
 
-    def _lesser_backward(self, g, s, dg, ds, pb, plan, out, dout) -> None:
-        """Backward sweep for ρ = G S G† (and dρ): writes the requested entries."""
+    def _lesser_backward(self, g, s, dg, ds, pb, plan, out, dout, gout=None) -> None:
+        """Backward sweep for ρ = G S G† (and dρ): writes the requested entries (and those
+        of G into ``gout``)."""
         n = len(g)
         G1, dG1, R1, dR1 = g[-1], dg[-1], s[-1], ds[-1]
         plan.put(out, dout, n - 1, 0, R1, dR1)
+        if gout is not None:
+            plan.put(gout, None, n - 1, 0, G1, None)
         for k in range(n - 2, -1, -1):
             t = self.Ht[k]
             gk, sk = g[k], s[k]
@@ -807,13 +828,20 @@ class RGFBackend(_Backend):
             plan.put(out, dout, k, 1, up, dup)
             plan.put(out, dout, k, 2, _dag(up), _dag(dup))
             plan.put(out, dout, k, 0, Rk, dRk)
-            G1, dG1, R1, dR1 = gk + X @ tg, dGk, Rk, dRk
+            Gk = gk + X @ tg
+            if gout is not None:
+                plan.put(gout, None, k, 1, X, None)
+                if plan.needs(k, 2):
+                    plan.put(gout, None, k, 2, G1 @ tg, None)
+                plan.put(gout, None, k, 0, Gk, None)
+            G1, dG1, R1, dR1 = Gk, dGk, Rk, dRk
             g[k + 1] = s[k + 1] = dg[k + 1] = ds[k + 1] = None  # free as we go
 
-    def _sweep(self, z, rows, cols, weights=None, pb=None):
+    def _sweep(self, z, rows, cols, weights=None, pb=None, green_too=False):
         """Entries of G⁺ (no ``weights``) or of ρ_w, and their tangents for ``pb``.
 
-        Returns (values (nz, npairs), tangents (nz, k, npairs) or None). Energies are
+        Returns (values (nz, npairs), tangents (nz, k, npairs) or None, and, with
+        ``weights`` and ``green_too``, the entries of G⁺ from the same sweep). Energies are
         processed in chunks whose stored blocks fit :attr:`memory_budget`.
         """
         plan = _PairPlan(self, rows, cols)
@@ -821,6 +849,7 @@ class RGFBackend(_Backend):
         stored = (1 + nk) * (1 if weights is None else 2)
         step = self._energy_step(_BYTES * (stored * self._block_entries + 2 * self.N))
         out = np.zeros((nz, 1, plan.size), complex)
+        gout = np.zeros_like(out) if green_too else None
         dout = None if pb is None else np.zeros((nz, nk, plan.size), complex)
         sig = self.term_sigmas(z)
         for i in range(0, nz, step):
@@ -833,8 +862,9 @@ class RGFBackend(_Backend):
             if weights is None:
                 self._green_backward(g, dg, pb, plan, out[c], dpart)
             else:
-                self._lesser_backward(g, s, dg, ds, pb, plan, out[c], dpart)
-        return out[:, 0], dout
+                gpart = None if gout is None else gout[c]
+                self._lesser_backward(g, s, dg, ds, pb, plan, out[c], dpart, gpart)
+        return out[:, 0], dout, None if gout is None else gout[:, 0]
 
     # ------------------------------------------------------------------ public
     def green(self, z, rows, cols):
@@ -843,6 +873,12 @@ class RGFBackend(_Backend):
     def lesser(self, E, weights, rows, cols):
         E = _energies(E)
         return self._sweep(E, rows, cols, _check_weights(weights, len(E), self.n_res))[0]
+
+    def green_and_lesser(self, E, weights, rows, cols):
+        E = _energies(E)
+        w = _check_weights(weights, len(E), self.n_res)
+        rho, _, G = self._sweep(E, rows, cols, w, green_too=True)
+        return G, rho
 
     def _tangent(self, z, weights, perts, rows, cols):
         if not perts:
