@@ -48,11 +48,12 @@ and every inverse d(M⁻¹) = −M⁻¹ dM M⁻¹:
     dρ_nn = ds_n + dZ_n (g t)† + Z_n d(g t)† + dY_n + dY_n†,
 
 and likewise for the off-diagonal blocks. No further inverse is needed: per
-slice and perturbation the tangent of G costs 4–6 products of w×w blocks and
-that of ρ about 17, against one inverse (≈ 6 products at w = 10) and 2–6
-products for the base quantities, which are computed once per energy chunk and
-shared by all perturbations. Tangents that vanish (the slices before the first
-one B touches, zero inter-slice blocks b) are skipped.
+slice and perturbation (diagonal t, b = 0) the tangent of G costs 6 products of
+w×w blocks and that of ρ 15 (8 and 17 when the (n, n±1) entries are requested),
+against one inverse (≈ 6 products at w = 10) plus 2 products for G and 7 for ρ,
+the base quantities, which are computed once per energy chunk and shared by all
+perturbations. Tangents that vanish (the slices before the first one B touches,
+zero inter-slice blocks b) are skipped.
 
 Memory: the forward sweep stores g_n (and s_n, dg_n, ds_n) for every slice;
 batches of energies are split so that these stored blocks stay below
@@ -235,7 +236,11 @@ def _check_perturbations(perturbations, N: int) -> list:
 
 
 class _Backend:
-    """Common interface: Σ of the terms, energy chunking, the linear-response entry points."""
+    """What every backend computes, batched over energies, for orbital pairs (rows, cols).
+
+    Subclasses provide ``_green``, ``_lesser`` (ρ_w and optionally G from the same
+    work), ``_tangent``, ``transmission`` and ``_set_hamiltonian``.
+    """
 
     name = ""
 
@@ -293,12 +298,23 @@ class _Backend:
     def _set_hamiltonian(self) -> None:
         raise NotImplementedError
 
-    # The entries every backend computes, batched over energies (docs of the public API):
-    #   green(z, rows, cols)                    -> (nz, npairs)  G⁺(z)[rows, cols], Im z ≥ 0
-    #   lesser(E, weights, rows, cols)          -> (nE, npairs)  ρ_w = G S G†, S = Σ_α w_α Γ̃_α
-    #   green_and_lesser(E, weights, rows, cols) -> both from one sweep
-    #   green_tangent / lesser_tangent          -> (n, k, npairs), below
-    #   transmission(E)                         -> (nE, n_res, n_res)
+    def green(self, z, rows, cols) -> np.ndarray:
+        """Entries G⁺(z)[rows[p], cols[p]], shape (nz, npairs); Im z ≥ 0 (checked by callers)."""
+        return self._green(_energies(z), rows, cols)
+
+    def lesser(self, E, weights, rows, cols) -> np.ndarray:
+        """Entries of ρ_w = G⁺ S G⁻, S = Σ_α w_α(E) Γ̃_α(E), shape (nE, npairs).
+
+        ``weights``: shape (nE, n_res), e.g. f_α/2π for ρ_S(E) (Eq. 14).
+        """
+        E = _energies(E)
+        return self._lesser(E, _check_weights(weights, len(E), self.n_res), rows, cols)[0]
+
+    def green_and_lesser(self, E, weights, rows, cols) -> tuple[np.ndarray, np.ndarray]:
+        """(``green``, ``lesser``) at the same energies from one pass (one RGF sweep)."""
+        E = _energies(E)
+        rho, G = self._lesser(E, _check_weights(weights, len(E), self.n_res), rows, cols, True)
+        return G, rho
 
     def _energy_step(self, bytes_per_energy: float) -> int:
         """Energies per chunk so that ``bytes_per_energy`` × chunk stays within the budget."""
@@ -387,26 +403,16 @@ class DenseBackend(_Backend):
         S = np.einsum("ea,aeij->eij", w, self._gammas(E))
         return G, G @ S @ _dag(G)
 
-    def green(self, z, rows, cols):
-        return self._chunked(lambda zz: self.green_matrix(zz)[:, rows, cols], _energies(z), 3)
+    def _green(self, z, rows, cols):
+        return self._chunked(lambda zz: self.green_matrix(zz)[:, rows, cols], z, 3)
 
-    def lesser(self, E, weights, rows, cols):
-        E = _energies(E)
-        w = _check_weights(weights, len(E), self.n_res)
-        return self._chunked(
-            lambda EE, ww: self._lesser_matrix(EE, ww)[1][:, rows, cols], E, self.n_res + 5, w
-        )
-
-    def green_and_lesser(self, E, weights, rows, cols):
-        E = _energies(E)
-        w = _check_weights(weights, len(E), self.n_res)
-
+    def _lesser(self, E, w, rows, cols, green_too=False):
         def one(EE, ww):
             G, rho = self._lesser_matrix(EE, ww)
-            return np.stack([G[:, rows, cols], rho[:, rows, cols]], axis=1)
+            return np.stack([rho[:, rows, cols], G[:, rows, cols]], axis=1)
 
         out = self._chunked(one, E, self.n_res + 5, w)
-        return out[:, 0], out[:, 1]
+        return out[:, 0], out[:, 1] if green_too else None
 
     def transmission(self, E):
         def one(EE):
@@ -552,19 +558,19 @@ class _PairPlan:
 
 @dataclass
 class _SliceOperators:
-    """k perturbations cut into RGF blocks.
+    """``count`` perturbations cut into RGF blocks.
 
-    ``diag[n]``: None, (k, w) diagonals or (k, w, w) blocks B_nn; ``up[n]``: None or
-    (k, w_n, w_{n+1}) blocks B_{n,n+1}.
+    ``diag[n]``: None, (count, w) diagonals or (count, w, w) blocks B_nn; ``up[n]``: None
+    or (count, w_n, w_{n+1}) blocks B_{n,n+1}.
     """
 
-    n: int
+    count: int
     diag: list
     up: list
 
-    def plus_diag(self, k: int, X):
-        """B_kk + X, X a freshly computed (nz, k, w, w) array (updated in place) or None."""
-        B = self.diag[k]
+    def plus_diag(self, n: int, X):
+        """B_nn + X, X a freshly computed (nz, count, w, w) array (updated in place) or None."""
+        B = self.diag[n]
         if B is None or B.ndim == 3:
             return _sum(X, B)
         ar = np.arange(B.shape[1])
@@ -845,7 +851,7 @@ class RGFBackend(_Backend):
         processed in chunks whose stored blocks fit :attr:`memory_budget`.
         """
         plan = _PairPlan(self, rows, cols)
-        nz, nk = len(z), 0 if pb is None else pb.n
+        nz, nk = len(z), 0 if pb is None else pb.count
         stored = (1 + nk) * (1 if weights is None else 2)
         step = self._energy_step(_BYTES * (stored * self._block_entries + 2 * self.N))
         out = np.zeros((nz, 1, plan.size), complex)
@@ -867,18 +873,12 @@ class RGFBackend(_Backend):
         return out[:, 0], dout, None if gout is None else gout[:, 0]
 
     # ------------------------------------------------------------------ public
-    def green(self, z, rows, cols):
-        return self._sweep(_energies(z), rows, cols)[0]
+    def _green(self, z, rows, cols):
+        return self._sweep(z, rows, cols)[0]
 
-    def lesser(self, E, weights, rows, cols):
-        E = _energies(E)
-        return self._sweep(E, rows, cols, _check_weights(weights, len(E), self.n_res))[0]
-
-    def green_and_lesser(self, E, weights, rows, cols):
-        E = _energies(E)
-        w = _check_weights(weights, len(E), self.n_res)
-        rho, _, G = self._sweep(E, rows, cols, w, green_too=True)
-        return G, rho
+    def _lesser(self, E, w, rows, cols, green_too=False):
+        rho, _, G = self._sweep(E, rows, cols, w, green_too=green_too)
+        return rho, G
 
     def _tangent(self, z, weights, perts, rows, cols):
         if not perts:
