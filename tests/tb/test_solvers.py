@@ -1,12 +1,17 @@
-"""RGF slicing from connectivity; storage of probe self-energies."""
+"""RGF slicing from connectivity; storage of probe self-energies; new H on the same slicing;
+energy batches within the memory budget."""
 
 import tracemalloc
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from tests.tb.helpers import random_strip, strip_lead
+from tests.tb.test_solvers_tangent import all_pairs_near, three_lead_strip
+from windforce.errors import ValidationError
 from windforce.tb import OpenSystem, Reservoir, block_slices
+from windforce.tb.solvers import RGFBackend
 
 
 def is_block_tridiagonal(H, slices):
@@ -73,3 +78,94 @@ def test_large_probe_region_stores_diagonal_sigma():
     assert sum(s.nbytes for s in stored) < 1e6
     assert peak < 50e6  # bytes; the slices are 8 wide
     np.testing.assert_allclose(D.sum(axis=1), DS, atol=1e-10)  # Eq. 16 on the diagonal
+
+
+def test_with_hamiltonian_equals_a_new_backend(backend):
+    osys = three_lead_strip(backend, seed=2, next_nearest=True)
+    rng = np.random.default_rng(5)
+    H2 = osys.H + sp.diags(rng.standard_normal(osys.N))  # onsite shifts (SCF) ...
+    H2 = (H2 + 0.2 * osys.H.multiply(sp.csr_matrix(np.abs(osys.H) > 0))).tocsr()  # ... and bonds
+    moved = osys.backend.with_hamiltonian(H2)
+    fresh = OpenSystem(H2, osys.reservoirs, backend=backend).backend
+    if backend == "rgf":
+        assert moved.slices is osys.backend.slices
+    rows, cols = all_pairs_near(osys)
+    z = np.array([-0.7 + 0.1j, 0.3 + 0j])
+    w = rng.standard_normal((2, 4))
+    before = osys.backend.green(z, rows, cols)
+    for f in (
+        lambda b: b.green(z, rows, cols),
+        lambda b: b.lesser(z.real, w, rows, cols),
+        lambda b: b.transmission(z.real),
+        lambda b: b.lesser_tangent(z.real, w, [np.ones(osys.N)], rows, cols),
+    ):
+        np.testing.assert_allclose(f(moved), f(fresh), atol=1e-12, rtol=0)
+    np.testing.assert_array_equal(osys.backend.green(z, rows, cols), before)  # unchanged
+    assert not np.allclose(moved.green(z, rows, cols), before)
+
+
+def test_with_hamiltonian_rejects_a_new_pattern_or_bad_matrix(backend):
+    osys = three_lead_strip(backend, seed=2)
+    with pytest.raises(ValidationError, match="H"):
+        osys.backend.with_hamiltonian(sp.eye(osys.N + 1))
+    with pytest.raises(ValidationError, match="H"):
+        osys.backend.with_hamiltonian(
+            osys.H + sp.csr_matrix(([0.1], ([0], [1])), shape=osys.H.shape)
+        )
+    if backend == "rgf":
+        sl = osys.backend.slices
+        i, j = sl[0][0], sl[2][0]
+        far = sp.csr_matrix(([0.1, 0.1], ([i, j], [j, i])), shape=osys.H.shape)
+        with pytest.raises(ValidationError, match="H"):
+            osys.backend.with_hamiltonian(osys.H + far)
+
+
+def test_small_memory_budget_splits_batches_with_the_same_result():
+    osys = three_lead_strip("rgf", seed=4, L=9)
+    ref = osys.backend
+    small = RGFBackend(osys.H, osys.terms, len(osys.reservoirs), memory_budget=1)
+    sweeps = []
+    forward = small._forward
+    small._forward = lambda *a: sweeps.append(len(a[0])) or forward(*a)
+    rows, cols = all_pairs_near(osys)
+    E = np.linspace(-1.0, 1.0, 5)
+    w = np.random.default_rng(0).standard_normal((5, 4))
+    perts = [np.ones(osys.N), np.arange(osys.N, dtype=float)]
+    for f in (
+        lambda b: b.green(E + 0.1j, rows, cols),
+        lambda b: b.lesser(E, w, rows, cols),
+        lambda b: b.lesser_tangent(E, w, perts, rows, cols),
+        lambda b: b.green_tangent(E + 0.1j, perts, rows, cols),
+    ):
+        np.testing.assert_allclose(f(small), f(ref), atol=1e-13, rtol=0)
+    # one energy and one perturbation per sweep
+    assert sweeps == [1] * 5 * (2 + 2 * len(perts))
+
+
+def test_peak_memory_follows_the_budget():
+    W, L, nE = 6, 150, 40
+    H, idx = random_strip(np.random.default_rng(8), W, L)
+    terms = OpenSystem(
+        H,
+        [
+            Reservoir("L", 0.2, lead=strip_lead(W, idx[0])),
+            Reservoir("R", -0.2, lead=strip_lead(W, idx[-1])),
+        ],
+    ).terms
+    E = np.linspace(-1.0, 1.0, nE)
+    w = np.tile([1.0, 0.0], (nE, 1))
+    d = np.arange(W * L)
+    perts = [np.ones(W * L), np.linspace(0, 1, W * L)]
+    stored = nE * (1 + len(perts)) * 2 * L * W * W * 16  # g, s, dg, ds for every slice
+    output = nE * len(perts) * d.size * 16
+    peaks = []
+    for budget in (None, stored // 10):
+        kw = {} if budget is None else {"memory_budget": budget}
+        backend = RGFBackend(H, terms, 2, **kw)
+        backend.term_sigmas(E + 0j)
+        tracemalloc.start()
+        backend.lesser_tangent(E, w, perts, d, d)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[0] > stored  # one batch: every block stored at once
+    assert peaks[1] < stored // 10 + 2 * output + 2e6
