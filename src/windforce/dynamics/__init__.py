@@ -11,7 +11,8 @@ forces, electronic friction, Berry forces and force noise (docs/dynamics.md):
 - :mod:`~windforce.dynamics.noise`: the exact Ornstein–Uhlenbeck step and stationary coloured
   noise from a spectrum S(ω);
 - :mod:`~windforce.dynamics.langevin`: the BAOAB-type integrator with energy bookkeeping and
-  a serialisable state for checkpoint and resume.
+  a serialisable state for checkpoint and resume;
+- :mod:`~windforce.dynamics.statistics`: batch-means error bars of MD averages.
 
 Units: Å, eV, amu, time τ = ħ/eV (docs/conventions.md, "Dynamics").
 """
@@ -48,6 +49,7 @@ from windforce.dynamics.noise import (
     noise_kernel,
     ou_step,
 )
+from windforce.dynamics.statistics import batch_means
 
 __all__ = [
     "FRAME_UNITS",
@@ -67,6 +69,7 @@ __all__ = [
     "StationaryState",
     "angular_momentum",
     "as_force_provider",
+    "batch_means",
     "growth_rate",
     "kernel_covariance",
     "mode_basis",

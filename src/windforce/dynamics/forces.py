@@ -6,7 +6,7 @@ self-consistent steady-state force can start its iteration from the previous den
 ``previous.aux``. The force F⁽⁰⁾(x) it returns is the full steady-state force: nonconservative
 and bias-renormalised parts included; the integrator adds only friction, Berry and noise.
 
-A plain callable ``f(x) -> forces`` is accepted too (see :func:`as_force_provider`).
+A plain callable ``f(x)`` is accepted too (see :class:`CallableForce`).
 """
 
 from __future__ import annotations
@@ -59,13 +59,20 @@ class ForceProvider(Protocol):
 
 
 class CallableForce:
-    """Wrap a plain function ``f(x) -> forces`` (eV/Å) as a provider without a potential."""
+    """Wrap a plain function ``f(x)`` as a provider.
+
+    ``f`` returns the forces (eV/Å; then there is no potential and no aux) or a whole
+    :class:`ForceEvaluation`.
+    """
 
     def __init__(self, function: Callable[[np.ndarray], Any]) -> None:
         self.function = function
 
     def evaluate(self, positions: np.ndarray, previous: ForceEvaluation | None) -> ForceEvaluation:
-        return ForceEvaluation(np.asarray(self.function(positions), dtype=float))
+        result = self.function(positions)
+        if isinstance(result, ForceEvaluation):
+            return result
+        return ForceEvaluation(np.asarray(result, dtype=float))
 
 
 class QuadraticForce:

@@ -25,13 +25,17 @@ directly.
 
 **Energies.** Per step, with x₀ → x₂ the positions, v₀, v₁ (after B), v₂ (after O), v₃ (end):
 
-    work of F⁽⁰⁾:     W_F = ½ (F⁽⁰⁾(x₀) + F⁽⁰⁾(x₂))·(x₂ − x₀)         (exact for linear F⁽⁰⁾)
-    friction loss:    h v̄ᵀ γ v̄,  v̄ = (v₁ + v₂)/2                      (Berry drops out)
-    noise input:      v̄ᵀ M (v₂ − v₁) + h v̄ᵀ γ v̄ + ½ (ξ_c(t) + ξ_c(t + h))·(x₂ − x₀)
+    work of F⁽⁰⁾:    W_F = ½ (F⁽⁰⁾(x₀) + F⁽⁰⁾(x₂))·(x₂ − x₀)          (exact for linear F⁽⁰⁾)
+    friction loss:   Φ(v₁) = ½ h Tr(M⁻¹D) − ½ Tr(MΣ) − ½ v₁ᵀ (EᵀME − M) v₁
+    noise input:     ½ v₂ᵀMv₂ − ½ v₁ᵀMv₁ + Φ(v₁) + ½ (ξ_c(t) + ξ_c(t + h))·(x₂ − x₀)
 
-so that kinetic(t) − kinetic(0) = W_F − friction + noise up to the splitting error, O(h²) over
-a fixed time (``balance`` in :class:`Frames`). With a potential U (the conservative part of
-F⁽⁰⁾, if the provider gives it), the nonconservative work is W_F + U(x) − U(x(0)).
+Φ(v₁) is the exact mean of ∫ ẋᵀγẋ dt over the O step given v₁ (Itô:
+d(½ vᵀMv) = −vᵀγv dt + vᵀ dW + ½ Tr(M⁻¹D) dt; the Berry force does no work), so the mean
+friction and noise powers carry no time-step error of their own; without noise Φ is exactly
+the kinetic energy the O step removes. Then kinetic(t) − kinetic(0) = W_F − friction + noise
+up to the splitting error, O(h²) over a fixed time (``balance`` in :class:`Frames`). With a
+potential U (the conservative part of F⁽⁰⁾, if the provider gives it), the nonconservative
+work is W_F + U(x) − U(x(0)).
 Totals are accumulated strictly in step order, so they do not depend on how a run is split.
 """
 
@@ -203,6 +207,13 @@ class LangevinIntegrator:
             1.0 / self._mass_tb, self.friction + self.berry, self.noise, self.dt
         )
         self._kick_factor = psd_factor(sigma, "noise")
+        # Φ(v) = constant − vᵀ form v, the mean friction loss of the O step (module docstring)
+        m_diag = np.diag(self._mass_tb)
+        self._friction_form = 0.5 * (self._decay.T @ m_diag @ self._decay - m_diag)
+        self._friction_constant = 0.5 * (
+            self.dt * np.sum(np.diag(self.noise) / self._mass_tb)
+            - np.sum(self._mass_tb * np.diag(sigma))
+        )
         self._white = bool(np.any(self.noise))
 
         sequence = (
@@ -379,20 +390,29 @@ class LangevinIntegrator:
         self._step += count
         self._x, self._v = x2[-1].copy(), v3[-1].copy()
         self._eval = ForceEvaluation(f2[-1].copy(), float(pot[-1]))
-        return {"x0": x0, "v0": v0, "v1": v1, "v2": v2, "x2": x2, "v3": v3, "f0": f0, "f2": f2,
-                "xi": xi, "potential": pot}  # fmt: skip
+        return {
+            "x0": x0,
+            "v0": v0,
+            "v1": v1,
+            "v2": v2,
+            "x2": x2,
+            "v3": v3,
+            "f0": f0,
+            "f2": f2,
+            "xi": xi,
+            "potential": pot,
+        }
 
     def _energies(self, s: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per-step energy increments (count, 3) and the end-of-step kinetic energies."""
-        h, m = self.dt, self._mass_tb
         dx = s["x2"] - s["x0"]
-        vbar = 0.5 * (s["v1"] + s["v2"])
-        friction = h * np.einsum("ki,ij,kj->k", vbar, self.friction, vbar)
+        v1 = s["v1"]
+        friction = self._friction_constant - np.einsum("ki,ij,kj->k", v1, self._friction_form, v1)
         coloured = 0.5 * np.sum((s["xi"][:-1] + s["xi"][1:]) * dx, axis=1)
         inc = np.empty((len(dx), 3))
         inc[:, 0] = 0.5 * np.sum((s["f0"] + s["f2"]) * dx, axis=1)
         inc[:, 1] = friction
-        inc[:, 2] = np.sum(m * vbar * (s["v2"] - s["v1"]), axis=1) + friction + coloured
+        inc[:, 2] = self._kinetic(s["v2"]) - self._kinetic(v1) + friction + coloured
         return inc, self._kinetic(s["v3"])
 
     def current_frame(self) -> Frames:
@@ -400,9 +420,14 @@ class LangevinIntegrator:
         pot = self._potential_of(self._eval)
         kin = self._kinetic(self._v[None])[0]
         return self._frames(
-            np.array([self._step]), self._x[None], self._v[None], self._eval.forces[None],
-            np.array([kin]), np.array([pot]), self._totals[None],
-        )  # fmt: skip
+            np.array([self._step]),
+            self._x[None],
+            self._v[None],
+            self._eval.forces[None],
+            np.array([kin]),
+            np.array([pot]),
+            self._totals[None],
+        )
 
     def _frames(self, steps, x, v, f, kin, pot, totals) -> Frames:
         w, fr, no = totals.T
@@ -446,9 +471,9 @@ class LangevinIntegrator:
             while remaining > 0:
                 count = min(chunk, remaining)
                 first = self._step + 1
-                steps = (
-                    self._advance_linear(count) if self._linear else self._advance_general(count)
-                )
+                advance = self._advance_linear if self._linear else self._advance_general
+                with np.errstate(over="ignore", invalid="ignore"):
+                    steps = advance(count)
                 if not (np.all(np.isfinite(self._x)) and np.all(np.isfinite(self._v))):
                     raise ConvergenceError(
                         f"the trajectory diverged before step {self._step}: a runaway mode or "
@@ -463,9 +488,14 @@ class LangevinIntegrator:
                 remaining -= count
                 bar.update(count)
                 yield self._frames(
-                    index[keep], steps["x2"][keep], steps["v3"][keep], steps["f2"][keep],
-                    kin[keep], steps["potential"][keep], totals[keep],
-                )  # fmt: skip
+                    index[keep],
+                    steps["x2"][keep],
+                    steps["v3"][keep],
+                    steps["f2"][keep],
+                    kin[keep],
+                    steps["potential"][keep],
+                    totals[keep],
+                )
 
     def run(self, n_steps: int, *, record_every: int = 1, progress: bool | None = None) -> Frames:
         """Advance ``n_steps`` and return the recorded frames (see :meth:`iterate`)."""

@@ -7,8 +7,9 @@ is solved exactly:
     v(h) = E v(0) + η,   E = exp(−G h),   ⟨η ηᵀ⟩ = Σ = ∫₀ʰ e^{−Gs} Q e^{−Gᵀs} ds,        (5)
 
 with G = M⁻¹Γ and Q = M⁻¹ D M⁻¹. Σ comes from one matrix exponential (Van Loan 1978):
-exp([[G, Q], [0, −Gᵀ]] h) = [[·, F₁₂], [0, F₂₂]] gives E = F₂₂ᵀ and Σ = E F₁₂. No stationary
-Lyapunov solution is needed, so negative friction is handled.
+exp([[G, Q], [0, −Gᵀ]] s) = [[·, F₁₂], [0, F₂₂]] gives E(s) = F₂₂ᵀ and Σ(s) = E(s) F₁₂, for
+s = h/2^j with ‖G‖ s ≤ 1, then doubled j times. No stationary Lyapunov solution is needed, so
+negative friction is handled.
 
 **Coloured noise.** A stationary, real Gaussian force with cross-spectral density S(ω)
 (docs/conventions.md: ⟨ξ(t) ξ(0)ᵀ⟩ = ∫ dω/2π e^{−iωt} S(ω), S(ω) Hermitian positive
@@ -66,13 +67,20 @@ def ou_step(
     n = inverse_mass.size
     g = inverse_mass[:, None] * velocity_matrix
     q = inverse_mass[:, None] * noise * inverse_mass[None, :]
+    # Van Loan's block holds exp(+G h): keep ‖G‖ h ≤ 1 and double up to h, with
+    # E(2s) = E(s)², Σ(2s) = Σ(s) + E(s) Σ(s) E(s)ᵀ, which grows only as e^{−Gt} does
+    norm = float(np.linalg.norm(g, 1)) * h
+    halvings = max(0, int(np.ceil(np.log2(norm)))) if norm > 0 else 0
     block = np.zeros((2 * n, 2 * n))
     block[:n, :n] = g
     block[:n, n:] = q
     block[n:, n:] = -g.T
-    f = scipy.linalg.expm(block * h)
+    f = scipy.linalg.expm(block * (h / 2.0**halvings))
     e = f[n:, n:].T
     sigma = e @ f[:n, n:]
+    for _ in range(halvings):
+        sigma = sigma + e @ sigma @ e.T
+        e = e @ e
     return e, 0.5 * (sigma + sigma.T)
 
 

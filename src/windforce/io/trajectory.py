@@ -316,8 +316,13 @@ def record_trajectory(
     frames = Frames.concatenate(
         [_read_segment(parts / f"segment_{k:06d}.npz") for k in range(segments)]
     )
-    params = {**identity["parameters"], "n_steps": int(n_steps), "dt": integrator.dt,
-              "seed": identity["seed"], "record_every": int(record_every)}  # fmt: skip
+    params = {
+        **identity["parameters"],
+        "n_steps": int(n_steps),
+        "dt": integrator.dt,
+        "seed": identity["seed"],
+        "record_every": int(record_every),
+    }
     write_trajectory(out, frames, integrator.masses, atoms=atoms, parameters=params)
     shutil.rmtree(parts)
     return out
