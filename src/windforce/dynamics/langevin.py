@@ -132,9 +132,30 @@ class Frames:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """matrix @ row for each row of ``rows`` (k, n); the result of a row does not depend on k."""
-    return np.einsum("ij,kj->ki", matrix, rows)
+#: Rows per matrix product in :func:`_rows`.
+ROW_BLOCK = 256
+
+
+def _rows(matrix: np.ndarray, rows: np.ndarray, start: int) -> np.ndarray:
+    """``rows @ matrix.T`` for rows that belong to steps start, start + 1, ...
+
+    The product runs in blocks of :data:`ROW_BLOCK` rows aligned to absolute step numbers
+    (zero-padded), so the result for a step is the same bits however a run is split into
+    calls: a BLAS product otherwise rounds a row differently depending on the shape.
+    """
+    front = start % ROW_BLOCK
+    blocks = -(-(front + len(rows)) // ROW_BLOCK)
+    padded = np.zeros((blocks * ROW_BLOCK, rows.shape[1]))
+    padded[front : front + len(rows)] = rows
+    out = np.empty((blocks * ROW_BLOCK, matrix.shape[0]))
+    for b in range(0, blocks * ROW_BLOCK, ROW_BLOCK):
+        np.matmul(padded[b : b + ROW_BLOCK], matrix.T, out=out[b : b + ROW_BLOCK])
+    return out[front : front + len(rows)]
+
+
+def _quadratic(matrix: np.ndarray, rows: np.ndarray, start: int) -> np.ndarray:
+    """rowᵀ matrix row for each row (see :func:`_rows`)."""
+    return np.sum(_rows(matrix, rows, start) * rows, axis=1)
 
 
 def _check_aux(aux: Any, where: str) -> None:
@@ -357,6 +378,7 @@ class LangevinIntegrator:
             key: np.empty((count, n)) for key in ("x0", "v0", "v1", "v2", "x2", "v3", "f0", "f2")
         }
         pot = np.empty(count)
+        start = self._step
         x, v, ev = self._x, self._v, self._eval
         for k in range(count):
             out["x0"][k], out["v0"][k], out["f0"][k] = x, v, ev.forces
@@ -370,23 +392,28 @@ class LangevinIntegrator:
             out["v1"][k], out["v2"][k], out["x2"][k], out["v3"][k] = v1, v2, x, v
             out["f2"][k], pot[k] = ev.forces, self._potential_of(ev)
         self._x, self._v, self._eval = x, v, ev
-        out["xi"], out["potential"] = xi, pot
+        out["xi"], out["potential"], out["start"] = xi, pot, start
         return out
 
     def _advance_linear(self, count: int) -> dict[str, np.ndarray]:
-        n, k = self.n, self.provider.stiffness
+        n, k, start = self.n, self.provider.stiffness, self._step
         t, l_, p, q = self._map
         z, xi = self._draws(count)
-        u = _rows(l_, z) + _rows(p, xi[:-1]) + _rows(q, xi[1:])
+        u = _rows(l_, z, start) if self._white else np.zeros((count, 2 * n))
+        if self._coloured is not None:
+            u += _rows(p, xi[:-1], start) + _rows(q, xi[1:], start)
         y = np.empty((count + 1, 2 * n))
         y[0, :n], y[0, n:] = self._x, self._v
-        for j in range(count):
-            y[j + 1] = t @ y[j] + u[j]
+        y[1:] = u
+        dot = np.dot
+        for j in range(count):  # y[j + 1] = T y[j] + u[j]
+            row = y[j + 1]
+            row += dot(t, y[j])
         x0, v0, x2, v3 = y[:-1, :n], y[:-1, n:], y[1:, :n], y[1:, n:]
-        f0, f2 = -_rows(k, x0), -_rows(k, x2)
+        f0, f2 = -_rows(k, x0, start), -_rows(k, x2, start)
         v1 = v0 + self._half_h_w * (f0 + xi[:-1])
-        v2 = _rows(self._decay, v1) + _rows(self._kick_factor, z)
-        pot = 0.5 * np.einsum("ki,ij,kj->k", x2, self.provider.force_constants, x2)
+        v2 = _rows(self._decay, v1, start) + _rows(self._kick_factor, z, start)
+        pot = 0.5 * _quadratic(self.provider.force_constants, x2, start)
         self._step += count
         self._x, self._v = x2[-1].copy(), v3[-1].copy()
         self._eval = ForceEvaluation(f2[-1].copy(), float(pot[-1]))
@@ -401,13 +428,14 @@ class LangevinIntegrator:
             "f2": f2,
             "xi": xi,
             "potential": pot,
+            "start": start,
         }
 
     def _energies(self, s: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per-step energy increments (count, 3) and the end-of-step kinetic energies."""
         dx = s["x2"] - s["x0"]
         v1 = s["v1"]
-        friction = self._friction_constant - np.einsum("ki,ij,kj->k", v1, self._friction_form, v1)
+        friction = self._friction_constant - _quadratic(self._friction_form, v1, s["start"])
         coloured = 0.5 * np.sum((s["xi"][:-1] + s["xi"][1:]) * dx, axis=1)
         inc = np.empty((len(dx), 3))
         inc[:, 0] = 0.5 * np.sum((s["f0"] + s["f2"]) * dx, axis=1)
