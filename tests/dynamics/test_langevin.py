@@ -257,6 +257,38 @@ def test_provider_gets_previous_evaluation_and_its_aux_survives_a_restore():
     assert other.last_evaluation.aux["count"] == 60
 
 
+def test_a_failing_provider_leaves_the_integrator_at_the_start_of_the_chunk():
+    model = random_model(9)
+    calls = {"n": 0, "fail": True}
+
+    def flaky(x):
+        calls["n"] += 1
+        if calls["fail"] and calls["n"] == 150:
+            raise ConvergenceError("no self-consistency")
+        return model.force(x)
+
+    def integrator(force):
+        return LangevinIntegrator(
+            model.masses,
+            force,
+            2.0,
+            np.full(3, 0.02),
+            friction=model.friction,
+            noise=model.noise,
+            seed=4,
+        )
+
+    it = integrator(flaky)
+    it.run(100)
+    with pytest.raises(ConvergenceError):
+        it.run(100)
+    assert it.step == 100
+    calls["fail"] = False
+    reference = integrator(model.force)
+    reference.run(100)
+    assert np.array_equal(it.run(100).positions, reference.run(100).positions)
+
+
 def test_bad_inputs_and_failures_are_reported():
     model = random_model(8)
     with pytest.raises(ValidationError, match="invalid dt="):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.io.trajectory_run import ATOMS, CHUNK, EVERY, N_STEPS, PARAMETERS, build, run
+from tests.io.trajectory_run import ATOMS, CHUNK, EVERY, N_STEPS, build, run
 from windforce.dynamics import Frames
 from windforce.errors import ValidationError
 from windforce.io.extxyz import read_extxyz
@@ -108,15 +108,7 @@ def test_interrupted_run_resumes_to_the_identical_trajectory(tmp_path):
 
     it.provider.function = failing
     with pytest.raises(Interrupt):
-        record_trajectory(
-            it,
-            N_STEPS,
-            out,
-            atoms=ATOMS,
-            record_every=EVERY,
-            checkpoint_every=CHUNK,
-            parameters=PARAMETERS,
-        )
+        run(str(out), integrator=it)
     assert (tmp_path / "cut.nc.parts" / "checkpoint.npz").exists() and not out.exists()
     resumed = read_trajectory(run(str(out)))
     for name in Frames.__dataclass_fields__:

@@ -41,9 +41,10 @@ def build(delay: float = 0.0) -> LangevinIntegrator:
     )
 
 
-def run(out: str, delay: float = 0.0):
+def run(out: str, delay: float = 0.0, integrator: LangevinIntegrator | None = None):
+    """The recorded run of ``integrator`` (default: :func:`build` with ``delay``)."""
     return record_trajectory(
-        build(delay),
+        build(delay) if integrator is None else integrator,
         N_STEPS,
         out,
         atoms=ATOMS,

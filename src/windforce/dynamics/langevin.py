@@ -54,7 +54,7 @@ from windforce.dynamics.forces import (
 )
 from windforce.dynamics.model import LinearModel, check_masses, check_matrix
 from windforce.dynamics.noise import ColouredNoiseStream, NoiseKernel, ou_step, psd_factor
-from windforce.errors import ConvergenceError, ValidationError, check_range
+from windforce.errors import ConvergenceError, ValidationError, check_memory, check_range
 from windforce.progress import progress_bar
 from windforce.units import TB_MASS_PER_AMU
 
@@ -299,14 +299,15 @@ class LangevinIntegrator:
             raise ValidationError(name, f"array of shape {arr.shape}", f"{self.n} finite numbers")
         return arr.copy()
 
-    def _evaluate(self, x: np.ndarray, previous: ForceEvaluation | None) -> ForceEvaluation:
+    def _evaluate(
+        self, x: np.ndarray, previous: ForceEvaluation | None, step: int = 0
+    ) -> ForceEvaluation:
         ev = self.provider.evaluate(x, previous)
         f = np.asarray(ev.forces, dtype=float)
-        if f.shape != (self.n,) or not np.all(np.isfinite(f)):
-            raise ConvergenceError(
-                f"force provider returned forces of shape {f.shape} with non-finite entries "
-                f"or the wrong size at step {self._step}"
-            )
+        if f.shape != (self.n,):
+            raise ValidationError("force", f"forces of shape {f.shape}", f"shape ({self.n},)")
+        if not np.all(np.isfinite(f)):
+            raise ConvergenceError(f"the force provider returned non-finite forces at step {step}")
         return ForceEvaluation(f, ev.potential, ev.aux)
 
     @staticmethod
@@ -386,11 +387,11 @@ class LangevinIntegrator:
             x1 = x + 0.5 * h * v1
             v2 = self._decay @ v1 + self._kick_factor @ z[k]
             x = x1 + 0.5 * h * v2
-            self._step += 1
-            ev = self._evaluate(x, ev)
+            ev = self._evaluate(x, ev, start + k + 1)
             v = v2 + self._half_h_w * (ev.forces + xi[k + 1])
             out["v1"][k], out["v2"][k], out["x2"][k], out["v3"][k] = v1, v2, x, v
             out["f2"][k], pot[k] = ev.forces, self._potential_of(ev)
+        self._step += count
         self._x, self._v, self._eval = x, v, ev
         out["xi"], out["potential"], out["start"] = xi, pot, start
         return out
@@ -485,10 +486,11 @@ class LangevinIntegrator:
         """Advance ``n_steps``, yielding the recorded frames after each chunk of steps.
 
         A frame is recorded after every step whose index is a multiple of ``record_every``.
-        Between yields the integrator is in a consistent state: :meth:`state` may be saved
-        there (checkpoint) and :meth:`restore` d later, giving the identical continuation.
+        Between yields the integrator is in a consistent state: :meth:`state` saved there
+        (a checkpoint) and passed to :meth:`restore` later gives the identical continuation.
         ``chunk`` (default 10000 for a quadratic force, 100 otherwise) sets how often that
-        happens.
+        happens. If the force provider raises, the integrator is left at the start of the
+        chunk.
         """
         check_range("n_steps", n_steps, 0)
         check_range("record_every", record_every, 1)
@@ -500,8 +502,13 @@ class LangevinIntegrator:
                 count = min(chunk, remaining)
                 first = self._step + 1
                 advance = self._advance_linear if self._linear else self._advance_general
-                with np.errstate(over="ignore", invalid="ignore"):
-                    steps = advance(count)
+                before = self._snapshot()  # a failing force provider leaves the chunk undone
+                try:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        steps = advance(count)
+                except BaseException:
+                    self.restore(before)
+                    raise
                 if not (np.all(np.isfinite(self._x)) and np.all(np.isfinite(self._v))):
                     raise ConvergenceError(
                         f"the trajectory diverged before step {self._step}: a runaway mode or "
@@ -527,6 +534,14 @@ class LangevinIntegrator:
 
     def run(self, n_steps: int, *, record_every: int = 1, progress: bool | None = None) -> Frames:
         """Advance ``n_steps`` and return the recorded frames (see :meth:`iterate`)."""
+        check_range("record_every", record_every, 1)
+        frames = int(n_steps) // int(record_every)
+        check_memory(
+            "n_steps",
+            n_steps,
+            frames * (3 * self.n + 10) * 8.0 * 2,
+            fits="record fewer frames (a larger record_every)",
+        )
         parts = list(self.iterate(n_steps, record_every=record_every, progress=progress))
         return Frames.concatenate(parts) if parts else self.current_frame()[:0]
 
@@ -537,6 +552,9 @@ class LangevinIntegrator:
         The provider's ``aux`` must be None, a number, an array or a mapping of them.
         """
         _check_aux(self._eval.aux, "force aux")
+        return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
         return {
             "format": STATE_FORMAT,
             "n": self.n,
