@@ -285,7 +285,6 @@ def record_trajectory(
         "record_every": int(record_every),
     }
     checkpoint = parts / "checkpoint.npz"
-    segments = 0
     if checkpoint.exists():
         state, meta = read_checkpoint(checkpoint)
         if meta.get("identity") != json.loads(json.dumps(identity)):
