@@ -37,30 +37,28 @@ __all__ = [
 class BroadeningWarning(UserWarning):
     """Decimation needed a broadening larger than requested at some energies.
 
-    At a subband edge g_s grows like (Im z)^(-1/2) and rounding limits the
-    Dyson residual of Sancho–Rubio at very small Im z (about 1e-7 relative at
-    Im z = 1e-9 just outside the edge of a strip lead). Where the decimation
-    converged with a residual above :data:`RESIDUAL_TOL`, or broke down
-    (overflow) for the cell and for all its supercells, Im z is raised
-    tenfold, up to :data:`MAX_WIDENINGS` times, energy by energy; the result
-    is then g_s at the Im z used (named in the warning), which differs from
-    g_s at the requested Im z by O(Im z_used) inside a band and by
-    O(√Im z_used) at an edge. Energies where the decimation ran out of
-    ``max_iter`` doublings, or still fails after the last widening, raise
-    :class:`ConvergenceError`.
+    Where no attempt of :func:`surface_green` (plain cell, Newton polish,
+    supercells) reaches a misfit below :data:`RESIDUAL_TOL` although the
+    decimation converged or broke down by overflow (rounding at very small
+    Im z), Im z is raised tenfold, up to :data:`MAX_WIDENINGS` times, energy
+    by energy. The result is then g_s at the Im z used (named in the
+    warning), which differs from g_s at the requested Im z by O(Im z_used)
+    inside a band and by O(√Im z_used) at a subband edge. Energies where the
+    decimation ran out of ``max_iter`` doublings, or that still fail after the
+    last widening, raise :class:`ConvergenceError`.
     """
 
 
 #: Tenfold increases of Im z tried where decimation is rounding-limited or breaks down.
 MAX_WIDENINGS = 3
 
-#: Accepted relative Dyson residual of a surface Green's function.
+#: Accepted misfit (relative Dyson residual) of a surface Green's function.
 RESIDUAL_TOL = 1e-8
 
 #: Supercells of 2, 4, 8 cells are tried where the plain cell fails (z − h0 nearly singular).
 _SUPERCELL_DOUBLINGS = 3
 
-#: Residual above which a decimated g_s is refined by Newton steps, and their number.
+#: Misfit above which a decimated g_s is refined by Newton steps, and their number.
 _POLISH_ABOVE = 1e-13
 _POLISH_STEPS = 3
 
@@ -79,17 +77,25 @@ def surface_green(
     """Retarded surface Green's function of a semi-infinite lead, batched over energies.
 
     Sancho–Rubio decimation: each step doubles the length of the effective
-    cell, so the effective hoppings decay like exp(−2ⁿ η/v) at z = E + iη.
+    cell, so the effective hoppings decay like exp(−2ⁿ η/v) at z = E + iη; an
+    energy stops when its own hoppings fall below ``tol`` (relative to the
+    cell Hamiltonian's scale). Its result is accepted when its misfit, the
+    relative residual of the Dyson equation g_s = [z − h0 − h1 g_s h1†]⁻¹
+    (Eq. A12), is below :data:`RESIDUAL_TOL` and i(g_s − g_s†) is positive
+    semidefinite (the equation also has non-retarded roots, which rounding
+    can select at tiny Im z). A misfit above 1e-13 (rounding near a subband
+    edge) is reduced by Newton steps on the Dyson equation. Energies that
+    still fail (z − h0 nearly singular, e.g. the band centre of a chain, or a
+    non-retarded root) are decimated again as supercells of 2, 4 and 8 cells,
+    and as a last resort at a larger Im z (see :class:`BroadeningWarning`).
     Every decision is taken per energy, so the result at an energy does not
-    depend on the other energies of the batch: an energy is converged when
-    its effective hoppings fall below ``tol`` (relative to the cell
-    Hamiltonian's scale) and the relative Dyson residual of its g_s,
-    ‖g_s(z − h0) − 1 − g_s h1 g_s h1†‖ / (1 + ‖g_s(z − h0)‖ + ‖g_s h1 g_s h1†‖)
-    (max norms), is below :data:`RESIDUAL_TOL`; it then leaves the batch.
-    Energies that fail with the plain cell (z − h0 nearly singular, e.g. the
-    band centre of a chain) are decimated again as supercells of 2, 4 and 8
-    cells; energies that still fail for rounding reasons are retried at a
-    larger Im z (see :class:`BroadeningWarning`).
+    depend on the other energies of the batch.
+
+    The misfit bounds the error of g_s where the Dyson equation is well
+    conditioned. At a subband edge, and where two Bloch factors of the cell
+    coincide (e.g. at E = 0 of a chain described by a 2-site cell, where
+    right and left movers share the factor −1), the equation is degenerate
+    and rounding limits g_s to about √ε·‖g_s‖ ≈ 1e-8 relative.
 
     Parameters
     ----------
@@ -112,7 +118,7 @@ def surface_green(
     ------
     ConvergenceError
         When ``max_iter`` doublings do not converge at some energy (Im z too
-        small for ``max_iter``), or the residual stays above
+        small for ``max_iter``), or the misfit stays above
         :data:`RESIDUAL_TOL` also after :data:`MAX_WIDENINGS` tenfold
         increases of Im z. Widened energies are announced by a
         :class:`BroadeningWarning` naming them and the Im z used.
@@ -142,7 +148,7 @@ def _warn_widened(z: np.ndarray, im_used: np.ndarray) -> None:
         shown = ", ".join(f"{z[i].real:.12g} (Im z {im_used[i]:.3g})" for i in wide[:5])
         more = f" and {wide.size - 5} more" if wide.size > 5 else ""
         warnings.warn(
-            f"surface Green's function: decimation residual above {RESIDUAL_TOL:g} at "
+            f"surface Green's function: misfit above {RESIDUAL_TOL:g} at "
             f"{wide.size} energies, so Im z was raised above the requested "
             f"{z.imag[wide].min():.3g} there: E = {shown}{more}",
             BroadeningWarning,
@@ -175,9 +181,10 @@ def _surface_green(z, h0, h1, tol, max_iter):
         if not todo.size:
             return gs, im_used
     raise ConvergenceError(
-        f"surface Green's function: relative Dyson residual {np.min(err):.3g} or worse at "
-        f"{todo.size} energies (e.g. E = {z[todo[0]].real:.12g}), also with supercells and "
-        f"with Im z raised {10**MAX_WIDENINGS:g}-fold to {zw.imag.max():.3g}",
+        f"surface Green's function: misfit (relative Dyson residual, inf if not retarded) "
+        f"{np.min(err[~ok]):.3g} or worse at {todo.size} energies (e.g. E = "
+        f"{z[todo[0]].real:.12g}), also with supercells and with Im z raised "
+        f"{10**MAX_WIDENINGS:g}-fold to {zw.imag.max():.3g}",
         history=history,
     )
 
@@ -256,9 +263,10 @@ def _decimate(z, h0, h1, tol, max_iter, history):
             history.append(float(np.max(np.where(broke, np.inf, size))))
             eps_s[act[done]] = es[done]
             keep = ~(done | broke)
-            act, zI, alpha, beta, es, e = (x[keep] for x in (act, zI, alpha, beta, es, e))
-            if not act.size:
-                break
+            if not np.all(keep):
+                act, zI, alpha, beta, es, e = (x[keep] for x in (act, zI, alpha, beta, es, e))
+                if not act.size:
+                    break
         exhausted[act] = True
         return _inv(z[:, None, None] * eye - eps_s), exhausted
 
