@@ -313,3 +313,13 @@ def test_default_memo_holds_at_most_about_200_MB():
     memo = leads._CACHE
     assert memo.max_entries * (16 + memo._ENTRY_OVERHEAD) <= 200e6  # 1-orbital cells
     assert memo.max_bytes <= 200e6  # larger cells: fewer energies
+
+
+def test_a_singular_matrix_fails_only_its_own_energy():
+    stack = np.array([2 * np.eye(2), np.zeros((2, 2)), [[1.0, 2.0], [3.0, 4.0]]], complex)
+    inv = leads._inv(stack)
+    assert np.all(np.isnan(inv[1]))
+    np.testing.assert_allclose(inv[[0, 2]], np.linalg.inv(stack[[0, 2]]), rtol=1e-15)
+    stack[1, 0, 0] = np.nan
+    lam, _ = leads._per_energy(np.linalg.eig, stack)
+    assert np.all(np.isnan(lam[1])) and np.all(np.isfinite(lam[[0, 2]]))

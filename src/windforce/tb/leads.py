@@ -206,7 +206,7 @@ def _decimate_cells(z, h0, h1, tol, max_iter, history):
     for doubling in range(_SUPERCELL_DOUBLINGS + 1):
         if doubling:
             # z − h0 nearly singular (E at a level of the cell, e.g. the band centre of a
-            # chain): decimate a supercell of twice as many cells, whose levels differ.
+            # chain) or a non-retarded root: decimate a supercell of twice as many cells.
             zero = np.zeros_like(hop)
             cell, hop = (
                 np.block([[cell, hop], [hop.conj().T, cell]]),
@@ -256,13 +256,12 @@ def _decimate(z, h0, h1, tol, max_iter, history):
             e = e + agb + beta @ ga
             alpha = alpha @ ga
             beta = beta @ gb
-            size = np.maximum(np.max(np.abs(alpha), axis=(1, 2)), np.max(np.abs(beta), axis=(1, 2)))
-            size = size / scale
-            broke = ~(np.isfinite(size) & np.all(np.isfinite(e), axis=(1, 2)))
+            size = np.maximum(np.abs(alpha).max(axis=(1, 2)), np.abs(beta).max(axis=(1, 2)))
+            size /= scale
+            history.append(float(size.max()))  # nan once an energy broke down
             done = size < tol
-            history.append(float(np.max(np.where(broke, np.inf, size))))
             eps_s[act[done]] = es[done]
-            keep = ~(done | broke)
+            keep = ~done & np.isfinite(size)  # a non-finite es or e reaches size next step
             if not np.all(keep):
                 act, zI, alpha, beta, es, e = (x[keep] for x in (act, zI, alpha, beta, es, e))
                 if not act.size:
@@ -323,27 +322,43 @@ def _stein(P, Q, C):
     With P = R Λ R⁻¹ and Q = L M L⁻¹, X = R [(R⁻¹ C L)_ij / (1 − λ_i μ_j)] L⁻¹.
     Solvable unless some λ_i μ_j equals one, which for the Bloch factors of a
     retarded g_s happens only at a subband edge in the limit Im z → 0. An
-    energy whose P or Q is defective gives an inaccurate or non-finite X,
-    which the caller's residual check rejects.
+    energy whose P or Q is defective or not finite gives an inaccurate or
+    non-finite X, which the caller's misfit rejects.
     """
-    lam, R = np.linalg.eig(P)
-    mu, L = np.linalg.eig(Q)
+    lam, R = _per_energy(np.linalg.eig, P)
+    mu, L = _per_energy(np.linalg.eig, Q)
     Y = _inv(R) @ C @ L / (1 - lam[:, :, None] * mu[:, None, :])
     return R @ Y @ _inv(L)
 
 
 def _inv(a: np.ndarray) -> np.ndarray:
-    """Batched inverse; a singular matrix gives NaN for that energy only."""
+    """Batched inverse; a singular or non-finite matrix gives NaN for that energy only."""
+    return _per_energy(np.linalg.inv, a)
+
+
+def _per_energy(func, a: np.ndarray):
+    """``func`` (a numpy.linalg routine) on a stack of matrices, one energy each.
+
+    If LAPACK refuses the stack (a singular matrix, a NaN), the matrices are
+    done one by one and those refused give NaN, so that one energy cannot
+    fail the others.
+    """
     try:
-        return np.linalg.inv(a)
+        return func(a)
     except np.linalg.LinAlgError:
-        out = np.full_like(a, np.nan)
-        for i, ai in enumerate(a):
-            try:
-                out[i] = np.linalg.inv(ai)
-            except np.linalg.LinAlgError:
-                pass
-        return out
+        pass
+    template = func(np.eye(a.shape[-1], dtype=a.dtype))  # the shapes of the results
+    single = not isinstance(template, tuple)
+    parts = (template,) if single else template
+    out = tuple(np.full((len(a), *np.shape(p)), np.nan, complex) for p in parts)
+    for i, ai in enumerate(a):
+        try:
+            result = func(ai)
+        except np.linalg.LinAlgError:
+            continue
+        for o, r in zip(out, (result,) if single else result, strict=True):
+            o[i] = r
+    return out[0] if single else out
 
 
 class _SurfaceGreenMemo:
