@@ -60,7 +60,7 @@ _SUPERCELL_DOUBLINGS = 3
 
 #: Misfit above which a decimated g_s is refined by Newton steps, and their number.
 _POLISH_ABOVE = 1e-13
-_POLISH_STEPS = 3
+_POLISH_STEPS = 6
 
 #: Negative spectral weight, relative to max|g_s|, above which g_s counts as not retarded.
 _RETARDED_TOL = 1e-10
