@@ -169,6 +169,7 @@ def test_transverse_leads_at_every_subband_edge(h0, eta):
     # on and next to every subband edge ε_n ± 2|t| (where g_s has its √ singularity), at
     # tiny broadening: converged, retarded and equal to the exact g_s at the requested Im z
     lead, exact, edges = transverse_lead(h0, eta=eta)
+    np.testing.assert_allclose(lead.band_edges(), edges, rtol=0, atol=1e-11)
     offsets = np.array([0.0, 1e-12, -1e-12, 1e-9, -1e-9, 1e-7, -1e-7, 4.3e-7, -4.3e-7, 1e-5])
     E = (edges[:, None] + offsets).ravel()
     with warnings.catch_warnings():
@@ -182,6 +183,7 @@ def test_wire_lead_at_every_subband_edge():
     # next to each of its 38 subband edges, against the analytic chains of its modes
     lead, exact, edges = transverse_lead(wire_h0(6))
     assert edges.size == 38
+    np.testing.assert_allclose(lead.band_edges(), edges, rtol=0, atol=1e-11)
     E = (edges[:, None] + np.array([0.0, 1e-7, -1e-7, 1e-5, -1e-5])).ravel()
     np.testing.assert_allclose(lead.self_energy(E), exact(E + 1e-9j), rtol=0, atol=1e-10)
 

@@ -446,7 +446,7 @@ def chain_surface_green(z: np.ndarray, onsite: float, hopping: float) -> np.ndar
     return np.where(pick1, g1, g2)
 
 
-#: k points on [−π, π) at which subband extrema are bracketed before refinement.
+#: k points on [−π, π) at which the subbands are followed and their extrema bracketed.
 BAND_GRID = 256
 
 
@@ -457,57 +457,82 @@ def _bloch(h0: np.ndarray, h1: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, n
     return h0 + fwd + back, 1j * (fwd - back)
 
 
-def _bands_and_velocities(h0, h1, k):
-    """E_n(k) (ascending) and the Hellmann–Feynman velocities dE_n/dk = ⟨n|dh/dk|n⟩."""
+def _bands(h0, h1, k, degenerate):
+    """E_n(k) ascending, eigenvectors and velocities dE_n/dk = ⟨n|dh/dk|n⟩ (Hellmann–Feynman).
+
+    Within a cluster of eigenvalues closer than ``degenerate`` the eigenvectors
+    are rotated to diagonalise dh/dk: they are then the bands that pass
+    through the crossing, with their own velocities (degenerate perturbation
+    theory), and can be followed through it.
+    """
     h, dh = _bloch(h0, h1, k)
     w, u = np.linalg.eigh(h)
-    v = np.einsum("...an,...ab,...bn->...n", u.conj(), dh, u).real
-    return w, v
+    vel = np.conj(np.swapaxes(u, -1, -2)) @ dh @ u
+    v = np.real(np.diagonal(vel, axis1=-2, axis2=-1)).copy()
+    close = np.diff(w, axis=-1) < degenerate
+    for i in np.flatnonzero(np.any(close, axis=-1)):
+        start = 0
+        for j in range(1, w.shape[-1] + 1):
+            if j < w.shape[-1] and close[i, j - 1]:
+                continue
+            if j - start > 1:  # the cluster start .. j-1
+                v[i, start:j], rot = np.linalg.eigh(vel[i, start:j, start:j])
+                u[i, :, start:j] = u[i, :, start:j] @ rot
+            start = j
+    return w, u, v
 
 
 def _band_structure(h0: np.ndarray, h1: np.ndarray, n_k: int = BAND_GRID):
     """Subband extrema and the union of the subband ranges of a lead.
 
-    The n-th lowest eigenvalue E_n(k) is sampled on ``n_k`` points; every
-    sign change of its velocity between neighbouring points brackets a zero
-    that :func:`scipy.optimize.brentq` refines to |Δk| ≤ 1e-13, so E there is
-    exact to rounding. Such a zero is either an extremum of an analytic band
-    (a band edge), or a crossing of two bands at which the ordered E_n(k) has
-    a kink: it is an extremum when the velocity operator restricted to the
-    (near-)degenerate eigenspace there has a zero eigenvalue. Extrema closer
-    than 2π/n_k in k may be missed.
+    The bands are followed on ``n_k`` points of k ∈ [−π, π) by the overlap of
+    their eigenvectors from one point to the next (so through crossings, where
+    the ordered eigenvalues have kinks that are not band edges), and once
+    around the zone. A zero of a band's velocity at a grid point (k = 0, π for
+    a lead with k → −k symmetry) is an extremum there; a sign change between
+    two points is refined by :func:`scipy.optimize.brentq` to |Δk| ≤ 1e-13, so
+    the energy is exact to rounding. Extrema closer than 2π/n_k in k, and
+    avoided crossings narrower than that, may be missed.
 
     Returns
     -------
     edges : numpy.ndarray
         Sorted energies of the extrema (coincident ones merged).
     intervals : list of (float, float)
-        The union of the ranges [min_k E_n, max_k E_n] as disjoint sorted intervals.
+        The union of the band ranges as disjoint sorted intervals.
     """
     m = h0.shape[0]
     scale = max(float(np.max(np.abs(h0), initial=0.0)), float(np.max(np.abs(h1))))
+    small = 1e-9 * scale  # degenerate energies; a velocity that is zero
     k = np.linspace(-np.pi, np.pi, n_k, endpoint=False)
-    dk = 2 * np.pi / n_k
-    chunk = max(1, int(2**24 // (16 * m * m)))  # about 16 MB of h(k) at a time
-    w, v = (
-        np.concatenate(a)
-        for a in zip(
-            *(_bands_and_velocities(h0, h1, k[i : i + chunk]) for i in range(0, n_k, chunk)),
-            strict=True,
-        )
-    )
-    lo, hi = w.min(axis=0), w.max(axis=0)
-    edges = []
-    for n in range(m):
-        if hi[n] - lo[n] <= 1e-12 * scale:  # a flat band
-            edges.append(lo[n])
-            continue
-        s = np.sign(v[:, n])
-        for i in np.flatnonzero(s * np.roll(s, -1) <= 0):
-            energy, extremum = _velocity_zero(h0, h1, n, k[i], k[i] + dk, scale)
-            lo[n], hi[n] = min(lo[n], energy), max(hi[n], energy)
-            if extremum:
+    lo, hi = np.full(m, np.inf), np.full(m, -np.inf)
+    edges: list[float] = []
+
+    def extrema(ka, a, kb, b):
+        """Record the extrema of every band between grid points a and b (w, u, v each)."""
+        for n in range(m):
+            va, vb = a[2][n], b[2][n]
+            if abs(va) <= small:
+                edges.append(a[0][n])
+            elif abs(vb) > small and va * vb < 0:
+                energy = _velocity_zero(h0, h1, a[1][:, n], ka, kb, small)
                 edges.append(energy)
+                lo[n], hi[n] = min(lo[n], energy), max(hi[n], energy)
+
+    chunk = max(1, int(2**22 // (16 * m * m)))  # about 4 MB of eigenvectors at a time
+    first = prev = None
+    for i0 in range(0, n_k, chunk):
+        w, u, v = _bands(h0, h1, k[i0 : i0 + chunk], small)
+        for j in range(w.shape[0]):
+            here = (w[j], u[j], v[j])
+            if prev is None:
+                first = here
+            else:
+                here = _follow(prev, here)
+                extrema(k[i0 + j - 1], prev, k[i0 + j], here)
+            lo, hi = np.minimum(lo, here[0]), np.maximum(hi, here[0])
+            prev = here
+    extrema(k[-1], prev, np.pi, _follow(prev, first))  # once around the zone
     edges = np.sort(edges)
     edges = edges[np.concatenate([[True], np.diff(edges) > 1e-10 * scale])]
     intervals: list[tuple[float, float]] = []
@@ -519,22 +544,27 @@ def _band_structure(h0: np.ndarray, h1: np.ndarray, n_k: int = BAND_GRID):
     return edges, intervals
 
 
-def _velocity_zero(h0, h1, n, a, b, scale):
-    """Refine a sign change of dE_n/dk on [a, b]: its energy and whether it is an extremum."""
+def _follow(prev, here):
+    """Reorder the eigenpairs ``here`` to continue the bands of ``prev`` (largest overlaps)."""
+    overlap = np.abs(prev[1].conj().T @ here[1]) ** 2
+    order = optimize.linear_sum_assignment(-overlap)[1]
+    return here[0][order], here[1][:, order], here[2][order]
 
-    def velocity(q):
-        return _bands_and_velocities(h0, h1, q)[1][n]
 
-    fa, fb = velocity(a), velocity(b)
-    if fa * fb > 0:  # a rounding-level velocity at one end (k = 0 or π): that end is the zero
-        q = a if abs(fa) < abs(fb) else b
+def _velocity_zero(h0, h1, ref, a, b, small):
+    """Energy where the band with eigenvector ``ref`` at k = a has zero velocity in [a, b]."""
+
+    def band(q):
+        w, u, v = _bands(h0, h1, np.array([q]), small)
+        n = np.argmax(np.abs(ref.conj() @ u[0]))
+        return w[0, n], v[0, n]
+
+    va, vb = band(a)[1], band(b)[1]
+    if va * vb > 0:  # a rounding-level velocity at one end: that end is the zero
+        q = a if abs(va) < abs(vb) else b
     else:
-        q = optimize.brentq(velocity, a, b, xtol=1e-13)
-    h, dh = _bloch(h0, h1, q)
-    w, u = np.linalg.eigh(h)
-    near = u[:, np.abs(w - w[n]) <= 1e-9 * scale]  # the (near-)degenerate eigenspace
-    branch_velocities = np.linalg.eigvalsh(near.conj().T @ dh @ near)
-    return float(w[n]), bool(np.min(np.abs(branch_velocities)) <= 1e-6 * scale)
+        q = optimize.brentq(lambda q: band(q)[1], a, b, xtol=1e-13)
+    return float(band(q)[0])
 
 
 @dataclass
@@ -613,7 +643,8 @@ class LeadSpec:
         zone (e.g. with second-neighbour hopping), where the lead's density of
         states has its van Hove singularities. Crossings of two bands are not
         edges. Accurate to rounding (about 1e-13 relative); extrema closer
-        than 2π/:data:`BAND_GRID` in k may be missed. Computed once per cell.
+        than 2π/:data:`BAND_GRID` in k may be missed. Computed once per cell
+        (see :func:`_band_structure`).
         """
         return self._band_structure()[0].copy()
 
