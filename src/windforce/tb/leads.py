@@ -414,7 +414,7 @@ class _SurfaceGreenMemo:
         return gs, im_used
 
 
-_CACHE = _SurfaceGreenMemo()
+_CACHE = _SurfaceGreenMemo()  # the memo of LeadSpec.self_energy; see clear_cache()
 
 
 def _fingerprint(*parts) -> bytes:
