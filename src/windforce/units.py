@@ -37,3 +37,13 @@ AMPERE_PER_EV_OVER_HBAR: float = _c.e * _c.e / _c.hbar
 def kelvin_to_ev(temperature_k: float) -> float:
     """Return k_B T in eV for a temperature in kelvin."""
     return float(temperature_k) * K_B_EV
+
+
+# Units of windforce.dynamics (docs/conventions.md, "Dynamics").
+__all__ += ["TB_MASS_PER_AMU", "TB_TIME_FS"]
+
+#: The tb unit of time, hbar / eV, in femtoseconds.
+TB_TIME_FS: float = _c.hbar / _c.e * 1e15
+#: One atomic mass unit (dalton) in the tb mass unit eV (hbar/eV)^2 / Å^2, in which mass times
+#: acceleration (Å per (hbar/eV)^2) is a force in eV/Å.
+TB_MASS_PER_AMU: float = _c.atomic_mass * 1e-20 * _c.e / _c.hbar**2
