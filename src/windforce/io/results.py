@@ -66,8 +66,33 @@ def write_netcdf(
     ds = dataset.copy()
     ds.attrs = {**ds.attrs, **provenance(parameters)}
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp)
+        if any(v.chunks is not None for v in ds.variables.values()):
+            ds.to_netcdf(tmp)  # Dask-backed: xarray computes and writes the chunks
+        else:
+            _write_in_memory(ds, tmp)
     return Path(path)
+
+
+def _write_in_memory(dataset: Any, path: Path) -> None:
+    """Write an in-memory Dataset with the netCDF4 backend, as ``Dataset.to_netcdf`` does.
+
+    ``to_netcdf`` first asks Dask for its active scheduler, which imports
+    dask.distributed when it is installed (about 0.3 s on every command).
+    Handing the store the netCDF4 library lock ourselves skips that question;
+    the encoding is xarray's own (``Dataset.dump_to_store``), so the file is the
+    same (tests/io compares the two).
+    """
+    from xarray.backends import NetCDF4DataStore
+
+    try:
+        from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK as lock
+    except ImportError:  # pragma: no cover - moved in another xarray version
+        lock = None
+    store = NetCDF4DataStore.open(str(path), mode="w", lock=lock)
+    try:
+        dataset.dump_to_store(store)
+    finally:
+        store.close()
 
 
 def write_csv(
