@@ -137,10 +137,17 @@ def _connect(scheduler: Any, workers: int | None) -> tuple[Any, Any]:
     if scheduler is None:
         workers = workers or available_cores()
         env = thread_env(workers)
-        # the nannies spawn their workers with these variables; ":0": port 8787 may be taken
+        # the nannies spawn their workers, and restart dead ones, with these variables; the
+        # workers log errors only (no warnings about tasks cancelled by Ctrl-C or lost with a
+        # dead worker); ":0": port 8787 may be taken
         with capped_threads(env), sigint_ignored():
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                env=env,
+                silence_logs=logging.ERROR,
             )
         log.info(
             "dask LocalCluster: %d workers, %s BLAS threads each", workers, env["OMP_NUM_THREADS"]
@@ -173,16 +180,22 @@ def _dask(
     from distributed import as_completed as dask_as_completed
 
     futures = []
+    # the scheduler and nannies of a LocalCluster run here: their warnings about dead or
+    # restarted workers would bury the one-line report of the sweep
+    quiet = _quiet("distributed") if cluster is not None else contextlib.nullcontext()
     try:
-        futures = client.map(functools.partial(evaluate, func), [p for _, p in tasks], pure=False)
-        where = {f.key: task for f, task in zip(futures, tasks, strict=True)}
-        for future in dask_as_completed(futures):
-            index, point = where[future.key]
-            try:
-                result = future.result()
-            except KilledWorker as exc:
-                raise _died(point, exc) from None
-            yield index, point, result
+        with quiet:
+            futures = client.map(
+                functools.partial(evaluate, func), [p for _, p in tasks], pure=False
+            )
+            where = {f.key: task for f, task in zip(futures, tasks, strict=True)}
+            for future in dask_as_completed(futures):
+                index, point = where[future.key]
+                try:
+                    result = future.result()
+                except KilledWorker as exc:
+                    raise _died(point, exc) from None
+                yield index, point, result
     finally:
         with _quiet("distributed"), contextlib.suppress(Exception):
             pending = [f for f in futures if not f.done()]
