@@ -88,9 +88,12 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def check_finite(name: str, value: Any) -> np.ndarray:
-    """Return ``value`` as an array, raising if any entry is NaN or infinite."""
+    """Return ``value`` as an array of numbers, raising if any entry is NaN or infinite.
+
+    Booleans are not numbers here: ``kT = true`` in an input is a mistake, not 1.
+    """
     arr = np.asarray(value)
-    if arr.dtype.kind not in "biufc":
+    if arr.dtype.kind not in "iufc":
         raise ValidationError(name, value, "a number or an array of numbers")
     if not np.all(np.isfinite(arr)):
         raise ValidationError(name, value, "finite numbers (no NaN or inf)")

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from windforce.errors import ConvergenceError
+from windforce.errors import ConvergenceError, ValidationError, check_choice, check_range
 
 
 def spectrum(point: dict) -> dict:
@@ -47,3 +47,30 @@ def as_dataset(point: dict):
             "kernel": ("q", np.array(["a", "b", "c"], dtype=object)),
         },
     )
+
+
+def recorded(inputs: dict, *, scale: float = 1.0) -> dict:
+    """y = scale * a * model.b; counts its calls in $WINDFORCE_TEST_COUNTER (a sweep quantity)."""
+    counter = os.environ.get("WINDFORCE_TEST_COUNTER")
+    if counter:
+        with open(counter, "a", encoding="utf-8") as fh:
+            fh.write(f"{inputs}\n")
+    return {"y": scale * inputs["a"] * inputs["model"]["b"]}
+
+
+def _check_recorded(inputs: dict, *, scale: float = 1.0) -> None:
+    """What ``recorded`` accepts: a and [model] b (numbers), scale > 0; nothing else."""
+    for key in inputs:
+        check_choice("input key", key, ("a", "model"))
+    model = inputs.get("model")
+    if not isinstance(model, dict):
+        raise ValidationError("model", model, "a [model] table")
+    for key in model:
+        check_choice("model key", key, ("b",))
+    check_range("a", inputs.get("a"), None)
+    check_range("model.b", model.get("b"), None)
+    check_range("scale", scale, 0.0, low_inclusive=False)
+
+
+recorded.inputs = ("a", "model.b")
+recorded.validate = _check_recorded
