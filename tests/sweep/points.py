@@ -50,12 +50,15 @@ def as_dataset(point: dict):
 
 
 def recorded(inputs: dict, *, scale: float = 1.0) -> dict:
-    """y = scale * a * model.b; counts its calls in $WINDFORCE_TEST_COUNTER (a sweep quantity)."""
+    """y = scale * a * model.b, failing where |y| > 1e6; counts calls in $WINDFORCE_TEST_COUNTER."""
     counter = os.environ.get("WINDFORCE_TEST_COUNTER")
     if counter:
         with open(counter, "a", encoding="utf-8") as fh:
             fh.write(f"{inputs}\n")
-    return {"y": scale * inputs["a"] * inputs["model"]["b"]}
+    y = scale * inputs["a"] * inputs["model"]["b"]
+    if abs(y) > 1e6:
+        raise ConvergenceError(f"no convergence for y = {y}")
+    return {"y": y}
 
 
 def _check_recorded(inputs: dict, *, scale: float = 1.0) -> None:
@@ -67,8 +70,9 @@ def _check_recorded(inputs: dict, *, scale: float = 1.0) -> None:
         raise ValidationError("model", model, "a [model] table")
     for key in model:
         check_choice("model key", key, ("b",))
-    check_range("a", inputs.get("a"), None)
-    check_range("model.b", model.get("b"), None)
+    for name, value in (("a", inputs.get("a")), ("model.b", model.get("b")), ("scale", scale)):
+        if check_range(name, value, None).ndim != 0:
+            raise ValidationError(name, value, "a number")
     check_range("scale", scale, 0.0, low_inclusive=False)
 
 
