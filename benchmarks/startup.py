@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BENT_CHAIN = ROOT / "examples" / "tb" / "bent_chain.toml"
 TARGETS = {"--help": 0.6, "tb run": 1.0}
 
-PHASES = f"""
+PHASES = """
 import time
 t = [time.perf_counter()]
 from windforce.tb.inputs import load_input, run_input
 t.append(time.perf_counter())
-inp = load_input({str(BENT_CHAIN)!r})
+inp = load_input(INPUT)
 t.append(time.perf_counter())
 result = run_input(inp)
 t.append(time.perf_counter())
@@ -41,12 +41,12 @@ from windforce.cli.tb import result_dataset
 ds = result_dataset(result)
 t.append(time.perf_counter())
 from windforce.io import write_netcdf
-write_netcdf(ds, {{out!r}}, parameters=inp.raw)
+write_netcdf(ds, OUT, parameters=inp.raw)
 t.append(time.perf_counter())
 names = ["import windforce.tb", "load_input", "run_input (SCF, forces, curl)",
          "import xarray + build Dataset", "write NetCDF"]
 for name, a, b in zip(names, t, t[1:]):
-    print(f"{{name:>32}}: {{b - a:6.3f}} s")
+    print(f"{name:>32}: {b - a:6.3f} s")
 """
 
 
@@ -113,8 +113,15 @@ def main() -> int:
             mark = "" if target is None else f"{target:.1f} {'ok' if wall < target else 'MISS'}"
             costs = ", ".join(f"{name} {sec:.2f}" for name, sec in import_costs(args))
             print(f"{label:>14} {wall:7.3f} {wall / baseline:9.1f} {mark:>7}  {costs}")
+        no_dask = "import sys; sys.modules['dask'] = None; from windforce.cli import main; "
+        no_dask += f"sys.exit(main({commands['tb run']!r}))"
+        wall = best_time([sys.executable, "-c", no_dask], opts.repeat)
+        print(
+            f"{'tb run, no dask':>14} {wall:7.3f} {wall / baseline:9.1f} {'':>7}  "
+            "(dask made unimportable: xarray imports dask, when installed, to check array types)"
+        )
         print("\ntb run (bent chain), its phases in one fresh process:")
-        phases = PHASES.format(out=str(tmp_path / "phases.nc"))
+        phases = f"INPUT, OUT = {str(BENT_CHAIN)!r}, {str(tmp_path / 'phases.nc')!r}\n" + PHASES
         print(
             subprocess.run(
                 [sys.executable, "-c", phases], capture_output=True, text=True, check=True

@@ -85,3 +85,37 @@ def test_check_output_path(tmp_path):
     with pytest.raises(ValidationError, match=r"ending in \.nc"):
         check_output_path(tmp_path / "out.txt", suffixes=(".nc",))
     assert check_output_path(tmp_path / "d", kind="dir") == tmp_path / "d"
+
+
+def test_netcdf_written_without_dask_equals_xarrays_own_writer(tmp_path):
+    """write_netcdf's in-memory path stores what Dataset.to_netcdf stores, byte for value."""
+    ds = xr.Dataset(
+        {
+            "force": (("bias", "atom"), np.array([[1.0, np.nan], [2.0, -3.5]]), {"units": "eV/Å"}),
+            "failed": ("bias", np.array([False, True])),
+            "error": ("bias", np.array(["", "ConvergenceError: no"])),
+            "n": ("bias", np.array([1, 2])),
+        },
+        coords={
+            "bias": ("bias", [0.1, 0.2], {"units": "V"}),
+            "label": ("atom", np.array(["a", "bc"], dtype=object)),
+        },
+        attrs={"title": "t", "n_points": 2},
+    )
+    with xr.open_dataset(write_netcdf(ds, tmp_path / "ours.nc", parameters={"x": 1})) as a:
+        ours = a.load()
+    same = ds.copy()
+    same.attrs = dict(ours.attrs)  # the provenance, with its creation time
+    same.to_netcdf(tmp_path / "xarray.nc")
+    with xr.open_dataset(tmp_path / "xarray.nc") as b:
+        xr.testing.assert_identical(ours, b.load())
+    assert ours["failed"].dtype == bool and ours["error"].values[1].startswith("Conv")
+    assert np.isnan(ours["force"].values[0, 1]) and ours["force"].attrs["units"] == "eV/Å"
+
+
+def test_netcdf_of_a_dask_backed_dataset(tmp_path):
+    pytest.importorskip("dask")
+    ds = xr.Dataset({"y": ("x", np.arange(6.0))}).chunk({"x": 2})
+    path = write_netcdf(ds, tmp_path / "chunked.nc")
+    with xr.open_dataset(path) as back:
+        np.testing.assert_array_equal(back["y"].values, np.arange(6.0))

@@ -78,3 +78,24 @@ def _check_recorded(inputs: dict, *, scale: float = 1.0) -> None:
 
 recorded.inputs = ("a", "model.b")
 recorded.validate = _check_recorded
+
+
+def slow(point: dict) -> dict:
+    """Sleeps $WINDFORCE_TEST_DELAY seconds (default 0.3) and returns 2a."""
+    time.sleep(float(os.environ.get("WINDFORCE_TEST_DELAY", "0.3")))
+    return {"y": 2.0 * point["a"]}
+
+
+def dies_at_three(point: dict) -> dict:
+    """Kills its own process (as the kernel's out-of-memory killer would) at a = 3."""
+    if point["a"] == 3:
+        os.kill(os.getpid(), 9)
+    time.sleep(0.05)
+    return {"y": float(point["a"])}
+
+
+def exits_at_two(point: dict) -> dict:
+    """Calls sys.exit at a = 2, as careless user code might."""
+    if point["a"] == 2:
+        raise SystemExit(3)
+    return {"y": float(point["a"])}
