@@ -34,14 +34,18 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     The temporary file lives in the destination directory, so the final
     ``os.replace`` is atomic on POSIX file systems. If the body raises, the
-    temporary file is removed and ``path`` is left untouched.
+    temporary file is removed and ``path`` is left untouched. A destination
+    that cannot be written (a directory, a path under a regular file) is a
+    :class:`~windforce.errors.ValidationError`; commands check their output
+    paths with :func:`check_output_path` before computing, and this check is
+    the safety net behind them.
 
     Examples
     --------
     >>> with atomic_path("out.nc") as tmp:          # doctest: +SKIP
     ...     dataset.to_netcdf(tmp)
     """
-    final = Path(path)
+    final = check_output_path(path, name="output path")
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=_TMP_SUFFIX, dir=final.parent)
     os.close(fd)
