@@ -59,7 +59,7 @@ def _interrupt(tmp_path: Path, executor: str, signum: int) -> tuple[int, str, Pa
     ],
 )
 def test_a_signal_stops_the_sweep_quietly_and_says_how_to_resume(
-    tmp_path, executor, signum, status, word
+    tmp_path, monkeypatch, executor, signum, status, word
 ):
     code, err, out = _interrupt(tmp_path, executor, signum)
     assert code == status, err
@@ -69,6 +69,7 @@ def test_a_signal_stops_the_sweep_quietly_and_says_how_to_resume(
     stored = _stored(out)
     assert 2 <= stored < 40
     # and it resumes
+    monkeypatch.setenv("WINDFORCE_TEST_DELAY", "0")
     res = run_cli(["sweep", tmp_path / "sweep.toml", "--out", out, "--executor", "serial"])
     assert res.status == 0, res.err
     assert f"{stored} stored, {40 - stored} to compute" in res.err
