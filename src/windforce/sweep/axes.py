@@ -13,6 +13,7 @@ This module imports numpy only.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,13 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _finite(value: float) -> bool:
+    """A finite float, or an integer that fits in 64 bits (what NetCDF coordinates hold)."""
+    if isinstance(value, int | np.integer):
+        return -(2**63) <= value < 2**63
+    return math.isfinite(value)
+
+
 def _axis_values(name: str, values: Any) -> tuple[Any, ...]:
     """Check and normalize the values of axis ``name``: a flat list of distinct scalars."""
     where = f"axis {name!r} values"
@@ -74,8 +82,8 @@ def _axis_values(name: str, values: Any) -> tuple[Any, ...]:
         raise ValidationError(where, bad, f"{nested}numbers, booleans or strings")
     if len(kinds) != 1:
         raise ValidationError(where, list(out), "values of one type (numbers, booleans or strings)")
-    if kinds == {"number"} and not all(np.isfinite(v) for v in out):
-        raise ValidationError(where, list(out), "finite numbers (no NaN or inf)")
+    if kinds == {"number"} and not all(_finite(v) for v in out):
+        raise ValidationError(where, list(out), "finite numbers (no NaN or inf), 64-bit at most")
     if len(set(out)) != len(out):
         seen: set[Any] = set()
         repeated = next(v for v in out if v in seen or seen.add(v))
@@ -258,8 +266,8 @@ def zip_(*parts: Grid, dim: str | None = None, **named: Any) -> Grid:
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         raise ValidationError(name, value, "a number")
-    if not np.isfinite(value):
-        raise ValidationError(name, value, "a finite number")
+    if not _finite(value):
+        raise ValidationError(name, value, "a finite number (64-bit at most)")
     return float(value)
 
 
