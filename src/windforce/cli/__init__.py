@@ -85,7 +85,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     command
         None: register every subcommand in full. A name: register that
         command in full and list the others by their summary only (what
-        :func:`main` does, so that a command pays only for its own imports).
+        :func:`main` does, so that a command pays only for its own imports);
+        ``""`` lists them all by their summary (``windforce --help``).
     """
     parser = argparse.ArgumentParser(
         prog="windforce",
