@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, special
 
-from windforce.errors import ConvergenceError, check_range
+from windforce.errors import ConvergenceError, ValidationError, check_choice, check_range
 
 
 def transmission(energy, level: float, gamma_left: float, gamma_right: float):
@@ -42,6 +42,47 @@ def current_zero_temperature(
     return spin_degeneracy / (2 * np.pi) * 2 * gamma_left * gamma_right / gamma * arc
 
 
+def check_inputs(inputs: dict, *, tolerance: float = 1e-10, spin_degeneracy: int = 2) -> tuple:
+    """Check one point's input without computing; return (bias, mu, kT, level, widths).
+
+    The sweep runs it on every point before computing any (``current.validate``),
+    so an unknown key (a misspelt axis), a missing one or a bad value stops the
+    sweep at once with exit status 2.
+    """
+    for key in inputs:
+        check_choice("input key", key, ("bias", "mu", "kT", "level"))
+    level = inputs.get("level")
+    if not isinstance(level, dict):
+        raise ValidationError("level", level, "a [level] table")
+    for key in level:
+        check_choice("level key", key, ("energy", "gamma_left", "gamma_right"))
+    values = {}
+    for name, table, key, low in (
+        ("bias", inputs, "bias", None),
+        ("mu", inputs, "mu", None),
+        ("kT", inputs, "kT", 0.0),
+        ("level.energy", level, "energy", None),
+    ):
+        if key not in table:
+            raise ValidationError(name, None, "a value (required)")
+        values[name] = float(check_range(name, table[key], low))
+    for side in ("left", "right"):
+        name = f"level.gamma_{side}"
+        values[name] = float(
+            check_range(name, level.get(f"gamma_{side}"), 0.0, low_inclusive=False)
+        )
+    check_range("tolerance", tolerance, 0.0, low_inclusive=False)
+    check_choice("spin_degeneracy", spin_degeneracy, (1, 2))
+    return (
+        values["bias"],
+        values["mu"],
+        values["kT"],
+        values["level.energy"],
+        values["level.gamma_left"],
+        values["level.gamma_right"],
+    )
+
+
 def current(inputs: dict, *, tolerance: float = 1e-10, spin_degeneracy: int = 2) -> dict:
     """Sweep quantity: the current and its quadrature error estimate for one input.
 
@@ -50,12 +91,9 @@ def current(inputs: dict, *, tolerance: float = 1e-10, spin_degeneracy: int = 2)
     (eV). Raises ConvergenceError when quad's error estimate exceeds
     ``tolerance`` (eV/ħ).
     """
-    level = inputs["level"]
-    eps, g_l, g_r = level["energy"], level["gamma_left"], level["gamma_right"]
-    check_range("level.gamma_left", g_l, 0.0, low_inclusive=False)
-    check_range("level.gamma_right", g_r, 0.0, low_inclusive=False)
-    kT = float(check_range("kT", inputs["kT"], 0.0))
-    bias, mu = float(inputs["bias"]), float(inputs["mu"])
+    bias, mu, kT, eps, g_l, g_r = check_inputs(
+        inputs, tolerance=tolerance, spin_degeneracy=spin_degeneracy
+    )
     mu_l, mu_r = mu + bias / 2, mu - bias / 2
     if kT == 0.0:
         value = current_zero_temperature(bias, eps, g_l, g_r, mu, spin_degeneracy)
@@ -87,3 +125,4 @@ def current(inputs: dict, *, tolerance: float = 1e-10, spin_degeneracy: int = 2)
 
 
 current.units = {"current": "eV/ħ", "current_error": "eV/ħ"}
+current.validate = check_inputs

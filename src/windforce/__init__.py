@@ -14,13 +14,22 @@ and ``cli`` are the edge modules that bring in xarray, matplotlib and tqdm.
 See ``docs/conventions.md`` for units, signs and the spin factor.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from windforce.errors import ConvergenceError, ValidationError
 
-try:
-    __version__ = version("windforce")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
-
 __all__ = ["ConvergenceError", "ValidationError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the installed metadata on first use (keeps start-up short)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'windforce' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("windforce")
+    except PackageNotFoundError:  # running from a source tree without installation
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value

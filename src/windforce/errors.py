@@ -13,8 +13,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID",
+    "EXIT_NOT_CONVERGED",
+    "EXIT_NOT_IMPLEMENTED",
+    "EXIT_POINTS_FAILED",
+    "EXIT_TERMINATED",
     "ConvergenceError",
     "NotImplementedYetError",
+    "Terminated",
     "ValidationError",
     "available_memory",
     "check_choice",
@@ -23,7 +30,17 @@ __all__ = [
     "check_memory",
     "check_range",
     "closest",
+    "did_you_mean",
 ]
+
+
+#: Exit statuses of the ``windforce`` command (docs/conventions.md, "Errors").
+EXIT_INVALID = 2  #: invalid input (ValidationError), found before any computation
+EXIT_NOT_IMPLEMENTED = 3  #: a documented feature whose engine does not exist yet
+EXIT_NOT_CONVERGED = 4  #: a numerical procedure missed its tolerance (ConvergenceError)
+EXIT_POINTS_FAILED = 5  #: a sweep finished, or stopped, with points not computed
+EXIT_INTERRUPTED = 130  #: SIGINT (Ctrl-C): 128 + 2
+EXIT_TERMINATED = 143  #: SIGTERM: 128 + 15
 
 
 class ValidationError(ValueError):
@@ -57,15 +74,26 @@ class NotImplementedYetError(NotImplementedError):
     """A documented feature whose engine has not been written yet."""
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A subclass of KeyboardInterrupt, so that everything that cleans up after
+    Ctrl-C (worker pools, temporary files) does the same for SIGTERM.
+    """
+
+
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_finite(name: str, value: Any) -> np.ndarray:
-    """Return ``value`` as an array, raising if any entry is NaN or infinite."""
+    """Return ``value`` as an array of numbers, raising if any entry is NaN or infinite.
+
+    Booleans are not numbers here: ``kT = true`` in an input is a mistake, not 1.
+    """
     arr = np.asarray(value)
-    if arr.dtype.kind not in "biufc":
+    if arr.dtype.kind not in "iufc":
         raise ValidationError(name, value, "a number or an array of numbers")
     if not np.all(np.isfinite(arr)):
         raise ValidationError(name, value, "finite numbers (no NaN or inf)")
@@ -113,6 +141,12 @@ def closest(value: Any, choices: Iterable[Any]) -> Any | None:
     return match[0] if match else None
 
 
+def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
+    """``" (did you mean 'x'?)"`` for a likely misspelling of one of ``choices``, else ``""``."""
+    guess = closest(value, choices) if isinstance(value, str) else None
+    return f" (did you mean {guess!r}?)" if guess is not None else ""
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Check that ``value`` is one of ``choices`` and return it.
 
@@ -125,10 +159,7 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
         ok = False
     if not ok:
         allowed = "one of " + ", ".join(repr(c) for c in options)
-        guess = closest(value, options) if isinstance(value, str) else None
-        if guess is not None:
-            allowed += f" (did you mean {guess!r}?)"
-        raise ValidationError(name, value, allowed)
+        raise ValidationError(name, value, allowed + did_you_mean(value, options))
     return value
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from windforce.errors import NotImplementedYetError
 from windforce.reproduce import PAPERS, parts_of
 
 
 def _run(args: argparse.Namespace) -> int:
+    from windforce.io import check_output_path
+
     papers = list(PAPERS) if args.paper == "all" else [args.paper]
-    out = Path(args.out)
+    out = check_output_path(args.out, name="--out", kind="dir")
+    for paper in papers:
+        check_output_path(out / paper, name="--out", kind="dir")
     missing: list[str] = []
     for paper in papers:
         for name, part in parts_of(paper).items():

@@ -9,8 +9,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-#: Exit status when the sweep finished but some points failed.
-EXIT_POINTS_FAILED = 5
+from windforce.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_POINTS_FAILED,
+    EXIT_TERMINATED,
+    Terminated,
+)
 
 
 @contextlib.contextmanager
@@ -30,8 +34,12 @@ def _report_to_stderr() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from windforce.io import check_output_path
     from windforce.sweep import RESULT_NAME, run_sweep_file
+    from windforce.sweep.executors import WorkerDied
 
+    check_output_path(args.out, name="--out", kind="dir")
+    resume = f"the finished points are saved in {args.out}: run the same command again to resume"
     try:
         with _report_to_stderr():
             dataset = run_sweep_file(
@@ -43,13 +51,16 @@ def _run(args: argparse.Namespace) -> int:
                 progress=args.progress,
                 retry_failed=args.retry_failed,
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
         print(
-            f"windforce sweep: interrupted; the finished points are saved in {args.out}: "
-            "run the same command again to resume",
+            f"windforce sweep: {'terminated' if terminated else 'interrupted'}; {resume}",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    except WorkerDied as exc:
+        print(f"windforce sweep: {exc}; {resume}", file=sys.stderr)
+        return EXIT_POINTS_FAILED
     result = Path(args.out) / RESULT_NAME
     print(result)
     failed = int(dataset.attrs["n_failed"])
@@ -68,9 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "sweep",
         help="map a quantity over parameter axes (resumable; processes or Dask)",
         description="Run the sweep described by SWEEP.toml (base input, axes, quantity; see "
-        "docs/sweeps.md). Every finished point is saved under OUT/points/; running the same "
-        "command again computes only the missing points. The merged result is OUT/result.nc. "
-        f"Exit status {EXIT_POINTS_FAILED} if some points failed.",
+        "docs/sweeps.md). Every point's input is checked before any is computed. Every "
+        "finished point is saved under OUT/points/; running the same command again computes "
+        "only the missing points. The merged result is OUT/result.nc. Exit status 2 for "
+        f"invalid input, {EXIT_POINTS_FAILED} if some points failed, {EXIT_INTERRUPTED} or "
+        f"{EXIT_TERMINATED} when interrupted (Ctrl-C, SIGTERM).",
     )
     p.add_argument("file", metavar="SWEEP.toml", help="the sweep file")
     p.add_argument("--out", required=True, metavar="DIR", help="sweep directory")

@@ -15,7 +15,17 @@ import matplotlib.pyplot as plt
 
 from windforce.io.atomic import atomic_path
 
-__all__ = ["new_figure", "save_figure"]
+__all__ = ["check_formats", "new_figure", "save_figure"]
+
+
+def check_formats(name: str, formats: Sequence[str]) -> tuple[str, ...]:
+    """Check that matplotlib can write every one of ``formats`` (file suffixes without the dot)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from windforce.errors import check_choice
+
+    supported = sorted(FigureCanvasBase.get_supported_filetypes())
+    return tuple(check_choice(f"{name} format", f, supported) for f in formats)
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
@@ -29,6 +39,7 @@ def save_figure(
     fig: Any, stem: str | os.PathLike[str], formats: Sequence[str] = ("png", "pdf")
 ) -> list[Path]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` (atomically) and close it."""
+    check_formats("formats", formats)
     paths = []
     for fmt in formats:
         path = Path(f"{os.fspath(stem)}.{fmt}")

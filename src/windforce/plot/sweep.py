@@ -58,6 +58,8 @@ def plot_sweep(dataset: Any, var: str | None = None) -> tuple[Any, Any]:
     -------
     (figure, axes)
     """
+    if not hasattr(dataset, "data_vars"):
+        raise ValidationError("dataset", type(dataset).__name__, "an xarray.Dataset")
     numeric = [
         str(n)
         for n, v in dataset.data_vars.items()
@@ -73,7 +75,10 @@ def plot_sweep(dataset: Any, var: str | None = None) -> tuple[Any, Any]:
     da = da.isel({d: 0 for d in da.dims if da.sizes[d] == 1})
     if da.ndim not in (1, 2):
         raise ValidationError(
-            f"dimensions of {var!r}", dict(da.sizes), "one or two dimensions longer than 1"
+            f"dimensions of {var!r}",
+            dict(da.sizes),
+            "one or two dimensions longer than 1 (fix the others with --select NAME=VALUE, "
+            "or .sel() in Python)",
         )
     values = np.asarray(da.values, dtype=float)
     fig, ax = new_figure()

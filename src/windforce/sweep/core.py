@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from windforce.errors import ValidationError, check_choice, check_range
+from windforce.io.atomic import check_output_path, lock_directory, remove_stale_temporaries
 from windforce.progress import progress_bar
 from windforce.sweep.axes import Grid, as_grid
-from windforce.sweep.executors import EXECUTORS, execute
+from windforce.sweep.executors import EXECUTORS, MAX_WORKERS, check_scheduler_address, execute
 from windforce.sweep.store import PointStore, canonical_json
 
 __all__ = ["RESULT_NAME", "function_identity", "merge_points", "run_sweep"]
@@ -26,6 +27,8 @@ log = logging.getLogger("windforce.sweep")
 
 #: File name of the merged result inside the sweep directory.
 RESULT_NAME = "result.nc"
+#: Variables every result has besides the outputs; no axis or output may take these names.
+_BOOKKEEPING = ("failed", "error")
 
 
 def function_identity(func: Callable[..., Any]) -> dict[str, Any]:
@@ -103,6 +106,15 @@ def run_sweep(
     attrs
         Extra global attributes of the result (a title, say).
 
+    Raises
+    ------
+    ValidationError
+        Before anything is computed or written: a bad argument, an output
+        directory that cannot be written or that another running sweep holds
+        (a lock per directory), a point that ``func.validate(point)`` rejects
+        (where ``func`` has such a method: sweep-file quantities do), or, for
+        the process pool, a function that cannot be pickled.
+
     Returns
     -------
     xarray.Dataset
@@ -111,15 +123,8 @@ def run_sweep(
         dimension), the outputs, ``failed`` (bool) and ``error`` (message, ""
         where the point succeeded); outputs are NaN at failed points.
     """
-    grid = as_grid(axes)
-    if not grid.dims:
-        raise ValidationError("axes", axes, "at least one axis")
+    grid = _check_arguments(func, axes, out, executor, workers, scheduler, progress, inputs, attrs)
     executor = executor or ("dask" if scheduler is not None else "processes")
-    check_choice("executor", executor, EXECUTORS)
-    if scheduler is not None and executor != "dask":
-        raise ValidationError("executor", executor, "'dask' when a scheduler is given")
-    if workers is not None:
-        check_range("workers", workers, 1)
     identity = {"function": function_identity(func), "inputs": dict(inputs or {})}
     store = PointStore(out, identity)
 
@@ -131,36 +136,119 @@ def run_sweep(
             results[index] = stored
         else:
             tasks.append((index, point))
-    reused = len(results)
-    log.info(
-        "sweep %s: %d points, %d stored, %d to compute (%s)",
-        store.dir,
-        grid.size,
-        reused,
-        len(tasks),
-        executor,
-    )
-    start = time.perf_counter()
-    failed = 0
-    with progress_bar(
-        total=grid.size, initial=reused, desc="sweep", unit="point", progress=progress
-    ) as bar:
-        for index, point, result in execute(
-            func, tasks, executor=executor, workers=workers, scheduler=scheduler
-        ):
-            store.save(point, result)
-            results[index] = result
-            if not result["ok"]:
-                failed += 1
-                log.warning("point %s failed: %s", point, result["error"])
-                bar.set_postfix(failed=failed)
-            bar.update()
-    log.info("computed %d points in %.3g s", len(tasks), time.perf_counter() - start)
+    _validate_points(func, tasks)
+    if executor == "processes" and tasks:
+        _check_picklable(func)
+    with lock_directory(out, name="out") as directory:
+        for path in remove_stale_temporaries(directory):
+            log.info("removed %s, left by an interrupted run", path.name)
+        store.prepare()
+        log.info(
+            "sweep %s: %d points, %d stored, %d to compute (%s)",
+            store.dir,
+            grid.size,
+            len(results),
+            len(tasks),
+            executor,
+        )
+        start = time.perf_counter()
+        failed = 0
+        with progress_bar(
+            total=grid.size, initial=len(results), desc="sweep", unit="point", progress=progress
+        ) as bar:
+            for index, point, result in execute(
+                func, tasks, executor=executor, workers=workers, scheduler=scheduler
+            ):
+                store.save(point, result)
+                results[index] = result
+                if not result["ok"]:
+                    failed += 1
+                    log.warning("point %s failed: %s", point, result["error"])
+                    bar.set_postfix(failed=failed)
+                bar.update()
+        log.info("computed %d points in %.3g s", len(tasks), time.perf_counter() - start)
 
-    dataset = merge_points(grid, results)
-    dataset.attrs.update({**(attrs or {}), "input_hash": store.input_hash})
-    parameters = {**identity, "axes": grid.describe()}
-    return _write_and_reload(dataset, Path(out) / RESULT_NAME, parameters)
+        dataset = merge_points(grid, results)
+        dataset.attrs.update({**(attrs or {}), "input_hash": store.input_hash})
+        parameters = {**identity, "axes": grid.describe()}
+        return _write_and_reload(dataset, directory / RESULT_NAME, parameters)
+
+
+def _check_arguments(
+    func: Any,
+    axes: Any,
+    out: Any,
+    executor: Any,
+    workers: Any,
+    scheduler: Any,
+    progress: Any,
+    inputs: Any,
+    attrs: Any,
+) -> Grid:
+    """Check :func:`run_sweep`'s arguments before anything is read, written or computed."""
+    if not callable(func):
+        raise ValidationError("func", func, "a function of one point (a dict)")
+    grid = as_grid(axes)
+    if not grid.dims:
+        raise ValidationError("axes", axes, "at least one axis")
+    for a in grid.axes:
+        if a.name in _BOOKKEEPING:
+            raise ValidationError(
+                "axis name", a.name, f"a name other than {', '.join(_BOOKKEEPING)}"
+            )
+    if not isinstance(out, str | os.PathLike) or not str(out):
+        raise ValidationError("out", out, "a directory path")
+    check_output_path(out, name="out", kind="dir")
+    if executor is not None:
+        check_choice("executor", executor, EXECUTORS)
+    if scheduler is not None and executor not in (None, "dask"):
+        raise ValidationError("executor", executor, "'dask' when a scheduler is given")
+    if isinstance(scheduler, str):
+        check_scheduler_address(scheduler)
+    if workers is not None:
+        if isinstance(workers, bool) or not isinstance(workers, int):
+            raise ValidationError("workers", workers, "a whole number")
+        check_range("workers", workers, 1, MAX_WORKERS)
+    if progress is not None and not isinstance(progress, bool):
+        raise ValidationError("progress", progress, "True, False or None")
+    for name, value in (("inputs", inputs), ("attrs", attrs)):
+        if value is not None and not isinstance(value, Mapping):
+            raise ValidationError(name, value, "a mapping (dict)")
+    return grid
+
+
+def _validate_points(func: Callable[..., Any], tasks: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Run ``func.validate(point)``, where ``func`` has one, on every point before computing."""
+    check = getattr(func, "validate", None)
+    if not callable(check):
+        return
+    for _, point in tasks:
+        where = ", ".join(f"{k}={v!r}" for k, v in point.items())
+        try:
+            check(point)
+        except ValidationError as exc:
+            raise ValidationError(
+                exc.name, exc.value, f"{exc.allowed} (at the point {where})"
+            ) from exc
+        except Exception as exc:
+            raise ValidationError(
+                "point", where, f"an input the function accepts ({type(exc).__name__}: {exc})"
+            ) from exc
+
+
+def _check_picklable(func: Callable[..., Any]) -> None:
+    """Worker processes receive ``func`` pickled: refuse one that cannot be, before starting."""
+    import pickle
+
+    try:
+        pickle.dumps(func)
+    except Exception as exc:
+        raise ValidationError(
+            "func",
+            func,
+            "a function defined at module level, which worker processes can import "
+            f"({type(exc).__name__}: {exc}); or executor='serial'",
+        ) from None
 
 
 def _write_and_reload(dataset: Any, path: Path, parameters: Mapping[str, Any]) -> Any:
@@ -209,6 +297,14 @@ def merge_points(grid: Grid, results: Mapping[tuple[int, ...], dict[str, Any]]) 
             errors[index] = results[index]["error"] or "unknown error"
     ok = [i for i in indices if results[i]["ok"]]
     template = results[ok[0]] if ok else {"vars": {}, "coords": {}}
+    taken = {a.name for a in grid.axes} | set(sweep_dims) | set(_BOOKKEEPING)
+    clash = sorted(taken & (set(template["vars"]) | set(template["coords"])))
+    if clash:
+        raise ValidationError(
+            "output names",
+            clash,
+            "names other than the axes', the dimensions' and 'failed', 'error' (rename the axis)",
+        )
     for index in ok:
         reason = _check_like(results[index], template)
         if reason is not None:

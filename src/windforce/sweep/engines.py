@@ -21,6 +21,11 @@ pulse``), and reuses that command's loader:
     first two reservoirs.
 
 The jellium kernels enter U(d) through their static limit only.
+
+Each quantity declares the inputs it reads and a ``validate`` function that
+checks a point's input without computing (see :mod:`windforce.sweep.registry`):
+a sweep whose axis the quantity does not read, or whose base input or options
+it rejects, stops before the first point is computed.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from windforce.errors import ValidationError
+from windforce.errors import ValidationError, check_range
 from windforce.jellium.pair import PairInteraction
 from windforce.sweep.registry import register_quantity
 
@@ -49,9 +54,35 @@ def _gas(inputs: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], float, str]
     return cfg, rs, STATIC_LIMIT[kernel]
 
 
+def _check_tol(tol: Any) -> None:
+    check_range("tol", tol, 0.0, low_inclusive=False)
+
+
+def _check_count(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(name, value, f"a whole number >= {low}")
+    check_range(name, value, low)
+
+
+def _check_progress(progress: Any) -> None:
+    if progress is not None and not isinstance(progress, bool):
+        raise ValidationError("progress", progress, "true or false")
+
+
+def _check_pair(inputs: dict[str, Any], *, tol: float = 1e-7) -> None:
+    from windforce.jellium.impurity import check_impurity
+
+    cfg, _, _ = _gas(inputs)
+    imp = cfg["impurity"]
+    check_impurity(imp.get("z1", 1.0), imp.get("z2", 1.0), 1.0, 1.0, imp.get("d", 1.0))
+    _check_tol(tol)
+
+
 @register_quantity(
     "jellium.pair",
     units={k: v for k, v in PairInteraction.UNITS.items() if k != "curvature_error"},
+    inputs=("gas.rs", "gas.kernel", "impurity.z1", "impurity.z2", "impurity.d"),
+    validate=_check_pair,
 )
 def jellium_pair(inputs: dict[str, Any], *, tol: float = 1e-7) -> dict[str, float]:
     """U, F = −dU/dd and U'' of two nuclei in the HEG at [impurity] d (Eqs. 9-10)."""
@@ -72,6 +103,12 @@ def jellium_pair(inputs: dict[str, Any], *, tol: float = 1e-7) -> dict[str, floa
     }
 
 
+def _check_equilibrium(inputs: dict[str, Any], *, n_friedel: int = 8, tol: float = 1e-7) -> None:
+    _gas(inputs)
+    _check_count("n_friedel", n_friedel, 1)
+    _check_tol(tol)
+
+
 @register_quantity(
     "jellium.equilibrium",
     units={
@@ -84,6 +121,8 @@ def jellium_pair(inputs: dict[str, Any], *, tol: float = 1e-7) -> dict[str, floa
         "n_minima": "1",
         "d_error": "bohr",
     },
+    inputs=("gas.rs", "gas.kernel"),
+    validate=_check_equilibrium,
 )
 def jellium_equilibrium(
     inputs: dict[str, Any], *, n_friedel: int = 8, tol: float = 1e-7
@@ -105,7 +144,19 @@ def _signed_peak(v: np.ndarray) -> float:
     return float(v[np.argmax(np.abs(v))]) if v.size else float("nan")
 
 
-@register_quantity("jellium.pulse")
+def _check_pulse(
+    inputs: dict[str, Any], *, trace_points: int = 0, progress: bool | None = False
+) -> None:
+    _gas(inputs)
+    _check_count("trace_points", trace_points, 0)
+    _check_progress(progress)
+
+
+@register_quantity(
+    "jellium.pulse",
+    inputs=("gas", "impurity", "pulse", "output.t_end", "output.n_t", "output.geometries"),
+    validate=_check_pulse,
+)
 def jellium_pulse(
     inputs: dict[str, Any], *, trace_points: int = 0, progress: bool | None = False
 ) -> Any:
@@ -153,7 +204,7 @@ def _apply_bias(raw: dict[str, Any]) -> dict[str, Any]:
     raw = dict(raw)
     if "bias" not in raw:
         return raw
-    bias = float(raw.pop("bias"))
+    bias = float(check_range("bias", raw.pop("bias"), None))
     res = [dict(r) for r in raw.get("reservoirs", [])]
     if len(res) < 2 or any("mu" not in r for r in res[:2]):
         raise ValidationError("bias", bias, "an input with two [[reservoirs]] tables with mu")
@@ -163,7 +214,14 @@ def _apply_bias(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-@register_quantity("tb.run")
+def _check_tb(inputs: dict[str, Any], *, progress: bool | None = False) -> None:
+    from windforce.tb.inputs import load_input
+
+    load_input(_apply_bias(inputs))  # rejects unknown keys and bad values; solves nothing
+    _check_progress(progress)
+
+
+@register_quantity("tb.run", validate=_check_tb)
 def tb_run(inputs: dict[str, Any], *, progress: bool | None = False) -> Any:
     """What ``windforce tb run`` computes: forces (Eq. 17), curl (Eq. 24), linear curl (Eq. 25).
 

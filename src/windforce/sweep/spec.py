@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from windforce.errors import ValidationError
+from windforce.errors import ValidationError, check_choice
 from windforce.sweep.axes import Grid, axis, linspace, logspace, product, zip_
 from windforce.sweep.axes import arange as _arange
 from windforce.sweep.registry import Quantity, resolve_quantity
@@ -103,6 +103,10 @@ class QuantityCall:
     def __call__(self, point: dict[str, Any]) -> Any:
         return self.resolve().func(apply_point(self.base, point), **self.options)
 
+    def validate(self, point: dict[str, Any]) -> None:
+        """Check one point's input without computing (see :meth:`Quantity.check_point`)."""
+        self.resolve().check_point(apply_point(self.base, point), self.options, point)
+
     def sweep_identity(self) -> dict[str, Any]:
         """Name, options, base input and the source hash of the quantity's function."""
         try:
@@ -128,22 +132,35 @@ class SweepSpec:
     base_file: str | None = None
 
 
+_AXIS_KEYS = ("values", *_RANGES, "units", "long_name")
+_RANGE_FORMS = {
+    "linspace": ((3,), "[start, stop, num]"),
+    "logspace": ((3,), "[start, stop, num]"),
+    "arange": ((2, 3), "[start, stop] or [start, stop, step]"),
+}
+
+
 def _axis(name: str, table: Any) -> Grid:
+    where = f"axes.{name}"
     if not isinstance(table, Mapping):
-        raise ValidationError(f"axes.{name}", table, "a table such as {values = [...]}")
+        raise ValidationError(where, table, "a table such as {values = [...]}")
+    for key in table:
+        check_choice(f"{where} key", key, _AXIS_KEYS)
     kinds = [k for k in ("values", *_RANGES) if k in table]
-    unknown = set(table) - {"values", *_RANGES, "units", "long_name"}
-    if len(kinds) != 1 or unknown:
+    if len(kinds) != 1:
         raise ValidationError(
-            f"axes.{name}",
-            dict(table),
-            "exactly one of values, linspace, arange, logspace (plus optional units, long_name)",
+            where, dict(table), "exactly one of values, linspace, arange, logspace"
         )
     kind, spec = kinds[0], table[kinds[0]]
-    if not isinstance(spec, list) or (kind != "values" and len(spec) not in (2, 3)):
-        expected = "a list" if kind == "values" else "[start, stop, num or step]"
-        raise ValidationError(f"axes.{name}.{kind}", spec, expected)
-    values = spec if kind == "values" else _RANGES[kind](*spec)
+    if kind == "values":
+        if not isinstance(spec, list):
+            raise ValidationError(f"{where}.values", spec, "a list")
+        values = spec
+    else:
+        sizes, form = _RANGE_FORMS[kind]
+        if not isinstance(spec, list) or len(spec) not in sizes:
+            raise ValidationError(f"{where}.{kind}", spec, form)
+        values = _RANGES[kind](*spec)
     return axis(name, values, units=table.get("units", ""), long_name=table.get("long_name", ""))
 
 
@@ -153,7 +170,7 @@ def _axes(table: Any) -> Grid:
     dims = []
     for name, spec in table.items():
         if isinstance(spec, Mapping) and "zip" in spec:
-            if set(spec) != {"zip"} or not isinstance(spec["zip"], Mapping):
+            if set(spec) != {"zip"} or not isinstance(spec["zip"], Mapping) or not spec["zip"]:
                 raise ValidationError(f"axes.{name}", dict(spec), "a table {zip.AXIS = {...}}")
             dims.append(zip_(*(_axis(n, s) for n, s in spec["zip"].items()), dim=name))
         else:
@@ -161,18 +178,32 @@ def _axes(table: Any) -> Grid:
     return product(*dims)
 
 
-def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
-    """Read and check a sweep file (see the module docstring for its format)."""
-    path = Path(path)
+def _read_toml(path: Path, name: str) -> dict[str, Any]:
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ValidationError("sweep file", str(path), "an existing TOML file") from exc
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(name, str(path), f"a readable TOML file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError("sweep file", str(path), f"valid TOML ({exc})") from exc
-    unknown = set(doc) - _TOP_KEYS
-    if unknown:
-        raise ValidationError("sweep file keys", sorted(unknown), f"only {sorted(_TOP_KEYS)}")
+        raise ValidationError(name, str(path), f"valid TOML ({exc})") from exc
+
+
+def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
+    """Read and check a sweep file (see the module docstring for its format).
+
+    Checks everything that can be checked without the points: the keys, the
+    axes (values, ranges, sizes), the quantity and its options. The points'
+    inputs are checked by :meth:`QuantityCall.validate` (``run_sweep`` calls it
+    on every point before computing any).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError("sweep file", str(path), "an existing TOML file")
+    doc = _read_toml(path, "sweep file")
+    for key in doc:
+        check_choice("sweep file key", key, sorted(_TOP_KEYS))
+    title = doc.get("title", "")
+    if not isinstance(title, str):
+        raise ValidationError("title", title, "text")
     quantity = doc.get("quantity")
     if not isinstance(quantity, Mapping) or not isinstance(quantity.get("name"), str):
         raise ValidationError("quantity", quantity, 'a [quantity] table with name = "..."')
@@ -181,18 +212,19 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     if isinstance(base, str):
         base_file = base
         base_path = path.parent / base
-        try:
-            base = tomllib.loads(base_path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ValidationError("base", base, f"a readable TOML input file ({exc})") from exc
+        if not base_path.is_file():
+            raise ValidationError("base", base, f"a TOML input file ({base_path} not found)")
+        base = _read_toml(base_path, "base")
     elif not isinstance(base, Mapping):
         raise ValidationError("base", base, "a path to a TOML input or a [base] table")
+    grid = _axes(doc.get("axes"))
     options = {k: v for k, v in quantity.items() if k != "name"}
     call = QuantityCall(quantity["name"], dict(base), options, str(path.parent.resolve()))
-    func = call.resolve().func  # fail now, not in every worker, if it does not exist
-    if ":" not in call.quantity and func.__module__ != "__main__":
-        call.module = func.__module__  # registered there: workers import it
-    return SweepSpec(path, _axes(doc.get("axes")), call, str(doc.get("title", "")), base_file)
+    resolved = call.resolve()  # fail now, not in every worker, if it does not exist
+    resolved.check_options(options)
+    if ":" not in call.quantity and resolved.func.__module__ != "__main__":
+        call.module = resolved.func.__module__  # registered there: workers import it
+    return SweepSpec(path, grid, call, title, base_file)
 
 
 def run_sweep_file(path: str | os.PathLike[str], out: str | os.PathLike[str], **kwargs: Any) -> Any:

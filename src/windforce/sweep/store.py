@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from windforce.errors import ValidationError
-from windforce.io.atomic import atomic_path, atomic_write_text
+from windforce.io.atomic import atomic_path, atomic_write_text, remove_stale_temporaries
 from windforce.io.results import _jsonable
 
 __all__ = ["PointStore", "canonical_json", "digest"]
@@ -58,7 +58,16 @@ class PointStore:
         self.identity = {"store_format": STORE_FORMAT, **identity}
         self.input_hash = digest(self.identity)
         self.dir = Path(root) / "points" / self.input_hash
+
+    def prepare(self) -> None:
+        """Create the directory and its ``input.json``; remove temporary files of killed writes.
+
+        Call it while holding the sweep directory's lock
+        (:func:`windforce.io.atomic.lock_directory`).
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
+        for path in remove_stale_temporaries(self.dir):
+            log.info("removed %s, left by an interrupted run", path.name)
         manifest = self.dir / "input.json"
         if not manifest.exists():
             atomic_write_text(manifest, json.dumps(_jsonable(self.identity), indent=1) + "\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 import traceback
@@ -15,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["THREAD_VARIABLES", "available_cores", "capped_threads", "evaluate", "thread_env"]
+__all__ = [
+    "THREAD_VARIABLES",
+    "available_cores",
+    "capped_threads",
+    "evaluate",
+    "sigint_ignored",
+    "thread_env",
+]
 
 #: Environment variables read by the BLAS/OpenMP libraries when they load.
 THREAD_VARIABLES = (
@@ -71,13 +79,35 @@ def capped_threads(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started, so that they inherit "ignore".
+
+    Ctrl-C reaches every process of the terminal's process group. Workers that
+    ignore it print no traceback of their own; the parent, which handles it,
+    stops them and tells the user how to resume. (A Python process started
+    with SIGINT ignored keeps ignoring it: it installs its KeyboardInterrupt
+    handler only over the default action.) Outside the main thread, where
+    handlers cannot be changed, this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def init_process_worker(env: Mapping[str, str], parent_pid: int) -> None:
-    """Process-pool initializer: keep the thread caps and exit if the parent dies.
+    """Process-pool initializer: keep the thread caps, ignore Ctrl-C, exit if the parent dies.
 
     A parent killed with SIGKILL cannot stop its pool; the watchdog makes the
     orphaned workers exit within a second instead of computing on.
     """
     os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -131,7 +161,7 @@ def evaluate(func: Callable[[dict[str, Any]], Any], point: dict[str, Any]) -> di
     start = time.perf_counter()
     try:
         out = {"ok": True, **_normalize(func(dict(point)), func)}
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a quantity's sys.exit() fails its point only
         lines = traceback.format_exception(exc)
         out = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": "".join(lines)}
     out["seconds"] = time.perf_counter() - start
