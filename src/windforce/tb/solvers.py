@@ -71,8 +71,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from windforce.errors import ValidationError
-from windforce.tb.leads import clear_cache as _clear_lead_cache
 from windforce.tb.leads import LeadSpec
+from windforce.tb.leads import clear_cache as _clear_lead_cache
 
 __all__ = ["MEMORY_BUDGET", "DenseBackend", "RGFBackend", "Term", "block_slices"]
 
