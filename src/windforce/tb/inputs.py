@@ -307,7 +307,6 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
     currents, current_err = st.currents()
     out: dict[str, tuple] = {
         "position": (("atom", "cartesian"), model.positions, "Angstrom", "site positions"),
-        "kind": (("atom",), np.array(model.kinds, dtype=str), "1", "site kind"),
         "occupation": (
             ("orbital",),
             st.occupations,
@@ -390,5 +389,8 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
             "atom": np.arange(len(model.kinds)),
             "cartesian": ["x", "y", "z"],
         },
-        "attrs": {"bonds": [str(s) for s in model.bond_summary()]},
+        "attrs": {
+            "kinds": " ".join(model.kinds),
+            "bonds": "; ".join(str(s) for s in model.bond_summary()),
+        },
     }
