@@ -133,7 +133,7 @@ def main() -> int:
             "(dask made unimportable: xarray imports dask, when installed, to check array types)"
         )
         for plain in (False, True):
-            how = "a plain mapping, netCDF4 alone" if plain else "an xarray Dataset (cli/tb.py now)"
+            how = "a plain mapping, netCDF4 alone (cli/tb.py)" if plain else "an xarray Dataset"
             print(f"\ntb run (bent chain) in one fresh process, writing {how}:")
             code = f"INPUT, OUT, PLAIN = {str(BENT_CHAIN)!r}, {str(tmp_path / 'p.nc')!r}, {plain}\n"
             out = subprocess.run(

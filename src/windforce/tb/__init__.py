@@ -20,134 +20,86 @@ A typical run::
     state.curl([(0, "x"), (0, "y")])             # Eq. 24 with the screened operators (Eq. 19)
 """
 
-from windforce.tb.bent_chain import BentChain, bent_chain_problem
-from windforce.tb.curl import (
-    CurlResult,
-    curl,
-    curl_from_operators,
-    curl_linear_response,
-    curl_spectrum,
-)
-from windforce.tb.forces import (
-    BoundaryWarning,
-    ForceResult,
-    ScreenedOperators,
-    bare_force_operators,
-    forces,
-    screened_force_operators,
-)
-from windforce.tb.functionals import (
-    CallableFunctional,
-    ChargingEnergy,
-    Functional,
-    Hubbard,
-    LocalChargeNeutrality,
-    OhnoHartree,
-    SiteMap,
-    SumFunctional,
-)
-from windforce.tb.integrate import (
-    QuadResult,
-    QuadRule,
-    bias_window,
-    fermi,
-    fermi_contour_integral,
-    integrate_path,
-    integrate_real,
-    integrate_window,
-)
-from windforce.tb.leads import BroadeningWarning, LeadSpec, chain_surface_green, surface_green
-from windforce.tb.mixing import anderson_solve
-from windforce.tb.model import (
-    BondModel,
-    Builder,
-    CallableHopping,
-    ExponentialHopping,
-    GSPHopping,
-    HoppingLaw,
-    Kind,
-    LinearHopping,
-    ParametricModel,
-    PowerLawHopping,
-    ScalarBond,
-    SmoothCutoff,
-    TightBindingSystem,
-)
-from windforce.tb.negf import (
-    BoundStateWarning,
-    DensityMatrix,
-    EnergyIntegral,
-    OpenSystem,
-    Reservoir,
-    bond_current,
-)
-from windforce.tb.parameters import ParameterSet, graphene_pi, harrison_sp, xu_carbon
-from windforce.tb.scf import MeanFieldProblem, SteadyState
-from windforce.tb.slater_koster import SlaterKoster
-from windforce.tb.solvers import DenseBackend, RGFBackend, block_slices
+import importlib
+from typing import Any
 
-__all__ = [
-    "BentChain",
-    "BondModel",
-    "BoundStateWarning",
-    "BoundaryWarning",
-    "BroadeningWarning",
-    "Builder",
-    "CallableFunctional",
-    "CallableHopping",
-    "ChargingEnergy",
-    "CurlResult",
-    "DenseBackend",
-    "DensityMatrix",
-    "EnergyIntegral",
-    "ExponentialHopping",
-    "ForceResult",
-    "Functional",
-    "GSPHopping",
-    "HoppingLaw",
-    "Hubbard",
-    "Kind",
-    "LeadSpec",
-    "LinearHopping",
-    "LocalChargeNeutrality",
-    "MeanFieldProblem",
-    "OhnoHartree",
-    "OpenSystem",
-    "ParameterSet",
-    "ParametricModel",
-    "PowerLawHopping",
-    "QuadResult",
-    "QuadRule",
-    "RGFBackend",
-    "Reservoir",
-    "ScalarBond",
-    "ScreenedOperators",
-    "SiteMap",
-    "SlaterKoster",
-    "SmoothCutoff",
-    "SteadyState",
-    "SumFunctional",
-    "TightBindingSystem",
-    "anderson_solve",
-    "bare_force_operators",
-    "bent_chain_problem",
-    "bias_window",
-    "block_slices",
-    "bond_current",
-    "chain_surface_green",
-    "curl",
-    "curl_from_operators",
-    "curl_linear_response",
-    "curl_spectrum",
-    "fermi",
-    "fermi_contour_integral",
-    "forces",
-    "graphene_pi",
-    "harrison_sp",
-    "integrate_path",
-    "integrate_real",
-    "integrate_window",
-    "screened_force_operators",
-    "surface_green",
-    "xu_carbon",
-]
+#: public name -> the module that owns it (imported on first use: start-up stays fast)
+_EXPORTS = {
+    "BentChain": "windforce.tb.bent_chain",
+    "BondModel": "windforce.tb.model",
+    "BoundStateWarning": "windforce.tb.negf",
+    "BoundaryWarning": "windforce.tb.forces",
+    "BroadeningWarning": "windforce.tb.leads",
+    "Builder": "windforce.tb.model",
+    "CallableFunctional": "windforce.tb.functionals",
+    "CallableHopping": "windforce.tb.model",
+    "ChargingEnergy": "windforce.tb.functionals",
+    "CurlResult": "windforce.tb.curl",
+    "DenseBackend": "windforce.tb.solvers",
+    "DensityMatrix": "windforce.tb.negf",
+    "EnergyIntegral": "windforce.tb.negf",
+    "ExponentialHopping": "windforce.tb.model",
+    "ForceResult": "windforce.tb.forces",
+    "Functional": "windforce.tb.functionals",
+    "GSPHopping": "windforce.tb.model",
+    "HoppingLaw": "windforce.tb.model",
+    "Hubbard": "windforce.tb.functionals",
+    "Kind": "windforce.tb.model",
+    "LeadSpec": "windforce.tb.leads",
+    "LinearHopping": "windforce.tb.model",
+    "LocalChargeNeutrality": "windforce.tb.functionals",
+    "MeanFieldProblem": "windforce.tb.scf",
+    "OhnoHartree": "windforce.tb.functionals",
+    "OpenSystem": "windforce.tb.negf",
+    "ParameterSet": "windforce.tb.parameters",
+    "ParametricModel": "windforce.tb.model",
+    "PowerLawHopping": "windforce.tb.model",
+    "QuadResult": "windforce.tb.integrate",
+    "QuadRule": "windforce.tb.integrate",
+    "RGFBackend": "windforce.tb.solvers",
+    "Reservoir": "windforce.tb.negf",
+    "ScalarBond": "windforce.tb.model",
+    "ScreenedOperators": "windforce.tb.forces",
+    "SiteMap": "windforce.tb.functionals",
+    "SlaterKoster": "windforce.tb.slater_koster",
+    "SmoothCutoff": "windforce.tb.model",
+    "SteadyState": "windforce.tb.scf",
+    "SumFunctional": "windforce.tb.functionals",
+    "TightBindingSystem": "windforce.tb.model",
+    "anderson_solve": "windforce.tb.mixing",
+    "bare_force_operators": "windforce.tb.forces",
+    "bent_chain_problem": "windforce.tb.bent_chain",
+    "bias_window": "windforce.tb.integrate",
+    "block_slices": "windforce.tb.solvers",
+    "bond_current": "windforce.tb.negf",
+    "chain_surface_green": "windforce.tb.leads",
+    "curl": "windforce.tb.curl",
+    "curl_from_operators": "windforce.tb.curl",
+    "curl_linear_response": "windforce.tb.curl",
+    "curl_spectrum": "windforce.tb.curl",
+    "fermi": "windforce.tb.integrate",
+    "fermi_contour_integral": "windforce.tb.integrate",
+    "forces": "windforce.tb.forces",
+    "graphene_pi": "windforce.tb.parameters",
+    "harrison_sp": "windforce.tb.parameters",
+    "integrate_path": "windforce.tb.integrate",
+    "integrate_real": "windforce.tb.integrate",
+    "integrate_window": "windforce.tb.integrate",
+    "screened_force_operators": "windforce.tb.forces",
+    "surface_green": "windforce.tb.leads",
+    "xu_carbon": "windforce.tb.parameters",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'windforce.tb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

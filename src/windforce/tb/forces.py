@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from windforce.errors import ConvergenceError, ValidationError, check_choice
 from windforce.tb.scf import SteadyState, _local_solver
@@ -284,6 +283,8 @@ def _solve_onsite_response(state: SteadyState, f, idx):
         if nc:
             out.append(pb.gs * (P @ b[k]))
         return np.concatenate(out)
+
+    from scipy.sparse import linalg as spla
 
     size = nv + nc
     A = spla.LinearOperator((size, size), matvec=lambda y: operator(y)[0], dtype=float)

@@ -21,7 +21,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 
 from windforce.errors import ConvergenceError, ValidationError, check_finite, check_range
 
@@ -502,6 +501,9 @@ def _band_structure(h0: np.ndarray, h1: np.ndarray, n_k: int = BAND_GRID):
         The union of the band ranges as disjoint sorted intervals.
     """
     m = h0.shape[0]
+    if m == 1:  # one orbital per cell: E(k) = h0 + 2|h1| cos(k + arg h1), edges h0 ± 2|h1|
+        e0, t = float(np.real(h0[0, 0])), 2 * float(np.abs(h1[0, 0]))
+        return np.array([e0 - t, e0 + t]), [(e0 - t, e0 + t)]
     scale = max(float(np.max(np.abs(h0), initial=0.0)), float(np.max(np.abs(h1))))
     small = 1e-9 * scale  # degenerate energies; a velocity that is zero
     k = np.linspace(-np.pi, np.pi, n_k, endpoint=False)
@@ -547,12 +549,15 @@ def _band_structure(h0: np.ndarray, h1: np.ndarray, n_k: int = BAND_GRID):
 def _follow(prev, here):
     """Reorder the eigenpairs ``here`` to continue the bands of ``prev`` (largest overlaps)."""
     overlap = np.abs(prev[1].conj().T @ here[1]) ** 2
-    order = optimize.linear_sum_assignment(-overlap)[1]
+    from scipy.optimize import linear_sum_assignment
+
+    order = linear_sum_assignment(-overlap)[1]
     return here[0][order], here[1][:, order], here[2][order]
 
 
 def _velocity_zero(h0, h1, ref, a, b, small):
     """Energy where the band with eigenvector ``ref`` at k = a has zero velocity in [a, b]."""
+    from scipy.optimize import brentq
 
     def band(q):
         w, u, v = _bands(h0, h1, np.array([q]), small)
@@ -563,7 +568,7 @@ def _velocity_zero(h0, h1, ref, a, b, small):
     if va * vb > 0:  # a rounding-level velocity at one end: that end is the zero
         q = a if abs(va) < abs(vb) else b
     else:
-        q = optimize.brentq(lambda q: band(q)[1], a, b, xtol=1e-13)
+        q = brentq(lambda q: band(q)[1], a, b, xtol=1e-13)
     return float(band(q)[0])
 
 

@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from windforce.errors import ValidationError, check_choice, check_finite, check_range
 from windforce.tb.functionals import Functional, SiteMap, SumFunctional, as_functional
@@ -571,8 +570,10 @@ def _local_solver(fun: SumFunctional, chi, pos, nv, P, gs) -> Callable[[np.ndarr
     J = sp.bmat([r for r in rows], format="csc")
     if J.shape[0] != nv + nc:  # pragma: no cover
         raise AssertionError("local Jacobian shape")
+    from scipy.sparse.linalg import splu
+
     try:
-        lu = spla.splu(J)
+        lu = splu(J)
     except RuntimeError:  # singular local model (e.g. a constrained site without states)
         return lambda F: F
     return lu.solve
