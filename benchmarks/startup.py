@@ -5,9 +5,9 @@ bare ``python -c pass`` timed in the same run (the interpreter's own start),
 and the largest import costs of one run under ``python -X importtime``. The
 targets: ``windforce --help`` < 0.6 s, the bent-chain ``tb run`` < 1 s end to
 end. Last, the tb run split into its phases (imports, loading the input,
-the computation, building the Dataset, writing the file), timed in one fresh
-process, once as ``windforce tb run`` writes it (an xarray Dataset) and once
-written from a plain mapping of arrays (netCDF4 alone, no xarray).
+the computation, writing the file), timed in one fresh process, once as
+``windforce tb run`` writes it (a plain mapping of arrays, netCDF4 alone) and
+once through an xarray Dataset (the baseline: importing xarray, and dask with it).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/startup.py [--repeat 5]
 
