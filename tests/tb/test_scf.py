@@ -126,3 +126,29 @@ def test_potentials_by_name_and_bad_input():
         MeanFieldProblem(MODEL, RES, [LocalChargeNeutrality([9], 1.0)])
     with pytest.raises(ValidationError, match="backend"):
         MeanFieldProblem(MODEL, RES, backend="gpu")
+
+
+def test_self_consistent_strip_between_strip_leads_with_interior_subband_edges():
+    # a 4 x 25 strip between 4-wide strip leads at ±0.1 eV and kT = 25 meV: the thermal window
+    # holds the subband edges ±0.382 eV (where plain decimation once failed); Hubbard U on all
+    from windforce.tb.model import Builder, PowerLawHopping
+
+    a, W, L = 2.5, 4, 25
+    b = Builder()
+    b.add_kind("A", 1, 0.0)
+    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=a, n=2.0, cutoff=1.1 * a))
+    for i in range(L):
+        for j in range(W):
+            b.add_site([a * i, a * j, 0.0])
+    b.add_lead("L", [[-a, a * j, 0] for j in range(W)], [-a, 0, 0])
+    b.add_lead("R", [[a * L, a * j, 0] for j in range(W)], [a, 0, 0])
+    model = b.finalize()
+    pb = MeanFieldProblem.from_model(
+        model, {"L": 0.1, "R": -0.1}, kT=0.025, functional=[Hubbard(2.0, 0.9)], backend="rgf"
+    )
+    st = pb.solve()
+    assert st.history[-1]["residual_norm"] <= pb.scf_tol
+    edges = st.system.band_edges()
+    assert np.any(np.abs(edges - 0.381966011250105) < 1e-9)  # 2 + 2t cos(2π/5), t = -1
+    I, err = st.currents()
+    assert I["R"] > 0 and abs(I["L"] + I["R"]) < 1e-8 + err
