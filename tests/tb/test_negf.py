@@ -419,3 +419,13 @@ def test_bound_state_in_the_bias_window_has_one_answer_and_warns(backend):
         warnings.simplefilter("error", BoundStateWarning)
         full = chain_system(5, -3.2, -3.3, onsite=onsite, backend=backend).density_matrix()
         assert np.real(full.diagonal(5)[2]) == pytest.approx(weight, abs=1e-8)
+
+
+def test_window_across_a_band_edge_with_inverse_square_root_dos(backend):
+    # perfect chain between chain leads; mu_R = -2.3 lies below the band (-2, 2), mu_L = -1.9
+    # inside it: rho_00 = ∫_{-2}^{-1.9} D_L,00 dE, D_L,00 = 1/(2π sqrt(4 - E²)), which diverges
+    # at the band edge E = -2 (a subband edge of the window integral)
+    osys = chain_system(3, -1.9, -2.3, backend=backend)
+    rho = np.real(osys.density_matrix(atol=1e-12).diagonal(3))
+    exact = (np.arcsin(-0.95) + np.pi / 2) / (2 * np.pi)
+    np.testing.assert_allclose(rho, exact, atol=1e-9)

@@ -381,10 +381,6 @@ def fermi_contour_integral(
     return res
 
 
-#: Window integrals keep this far (relative to the span of the band edges) from band edges.
-EDGE_CLEARANCE = 1e-6
-
-
 def integrate_window(
     g: Callable[[np.ndarray], np.ndarray],
     lo: float,
@@ -400,39 +396,23 @@ def integrate_window(
     every edge (lead subband edges) inside it; each piece [a, b] is mapped by
     E = a + (b − a)(3t² − 2t³), whose dE/dt vanishes at both ends, so that a
     Fermi step at a cut or the (E − E_edge)^{±1/2} behaviour of a lead at a
-    band edge becomes an integrand that the Gauss–Legendre panels resolve.
-    Lead self-energies carry a small broadening η on the real axis, which
-    distorts the last ~η of a band; nodes are therefore kept
-    EDGE_CLEARANCE × (span of the edges) away from band edges (the mapped
-    integrand is extrapolated as a constant there; relative error ~1e-7).
+    band edge becomes an integrand analytic in t that the Gauss–Legendre
+    panels resolve (E − a ∝ t², so (E − a)^{±1/2} dE/dt ∝ t^{1±1}).
 
     ``g`` receives real energies (n,) and returns (n, ...). Keyword arguments
     go to :func:`integrate_path`; the returned rule is in the variable E.
     """
     if not lo < hi:
         raise ValidationError("interval", (lo, hi), "lo < hi")
-    edges = np.asarray(sorted({float(e) for e in edges}), float)
     inner = [p for p in (*breakpoints, *edges) if lo < p < hi]
     pts = np.array(sorted({float(lo), float(hi), *map(float, inner)}))
     a, width = pts[:-1], np.diff(pts)
     nseg = a.size
-    span = float(np.ptp(edges)) if edges.size > 1 else 1.0
-
-    def clearance(x):
-        if edges.size == 0 or np.min(np.abs(edges - x)) > 1e-12 * span:
-            return np.zeros(nseg)
-        return np.sqrt(EDGE_CLEARANCE * span / (3 * width))
-
-    t_lo, t_hi = clearance(pts[0]), clearance(pts[-1])
-    for k in range(1, nseg):  # interior cuts that are band edges
-        c = clearance(pts[k])
-        t_hi[k - 1], t_lo[k] = max(t_hi[k - 1], c[k - 1]), max(t_lo[k], c[k])
-    t_lo, t_hi = np.minimum(t_lo, 0.25), np.minimum(t_hi, 0.25)
 
     def energy(u):
         u = np.real(u)
         k = np.clip(np.floor(u).astype(int), 0, nseg - 1)
-        t = np.clip(u - k, t_lo[k], 1 - t_hi[k])
+        t = u - k
         return a[k] + width[k] * t * t * (3 - 2 * t), width[k] * 6 * t * (1 - t)
 
     def mapped(u):

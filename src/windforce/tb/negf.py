@@ -809,7 +809,7 @@ class OpenSystem:
         return EnergyIntegral(value, 0.0, n_eval, parts, dict(rules))
 
     # ------------------------------------------------------------------ bound states
-    def bound_states_in_window(self, *, atol: float = 1e-6) -> tuple[float, list]:
+    def bound_states_in_window(self, *, atol: float = 1e-5) -> tuple[float, list]:
         """Bound-state weight (states per spin) inside the bias window, and the gaps searched.
 
         Only reservoirs of semi-infinite leads can leave states unbroadened:
@@ -817,7 +817,8 @@ class OpenSystem:
         an energy range with no lead states (a gap), the states there are bound.
         Their number is −(1/π) Im ∫ Tr G⁺ dz along a path above each gap
         [a, b] (from a up to a + ih, across, down to b), which equals the weight
-        of D_S on [a, b]. Probes broaden every state: with probes the answer is 0.
+        of D_S on [a, b] (ends at a band edge are moved 1e-6 × the band span into
+        the gap). Probes broaden every state: with probes the answer is 0.
         """
         if any(b is None for b in self._bands):
             return 0.0, []
@@ -839,8 +840,15 @@ class OpenSystem:
         if not gaps:
             return 0.0, []
         d = np.arange(self.N)
+        edges = np.array([e for iv in bands for e in iv])
+        margin = 1e-6 * max(float(np.ptp(edges)), 1.0)
         total = 0.0
         for a, b in gaps:
+            # stop short of band edges, where G has an inverse square-root singularity
+            a = a + margin if np.min(np.abs(edges - a)) < margin else a
+            b = b - margin if np.min(np.abs(edges - b)) < margin else b
+            if b <= a:
+                continue
             h = 0.5 * (b - a) + 1e-3
             path = [(a + 0j, a + 1j * h), (a + 1j * h, b + 1j * h), (b + 1j * h, b + 0j)]
             r = integrate_path(
