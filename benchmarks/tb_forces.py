@@ -75,7 +75,7 @@ def strip_problem(W: int, L: int, backend: str) -> tuple[MeanFieldProblem, list[
         b.finalize(),
         {"L": 0.1, "R": -0.1},
         kT=0.025,
-        functional=[Hubbard(2.0, 0.95)],
+        functional=[Hubbard(2.0, 1.0)],
         backend=backend,
         scf_tol=1e-8,
         quad_tol=1e-9,

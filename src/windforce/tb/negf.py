@@ -76,6 +76,10 @@ class BoundStateWarning(UserWarning):
     """
 
 
+#: Window integrals are cut at lead band edges within this many kT of some μ (see
+#: :meth:`OpenSystem.window_edges`).
+EDGE_CUTOFF = 20.0
+
 #: Bound-state weight (states per spin) below which no BoundStateWarning is raised.
 BOUND_STATE_THRESHOLD = 1e-3
 
@@ -469,9 +473,20 @@ class OpenSystem:
         return bias_window(self.mu, self.kT)
 
     def band_edges(self) -> np.ndarray:
-        """Every subband edge of every semi-infinite lead (breakpoints of real-axis integrals)."""
+        """Every subband edge of every semi-infinite lead."""
         edges = [_lead_edges(t.lead) for t in self.terms if t.lead is not None]
         return np.unique(np.concatenate(edges)) if edges else np.zeros(0)
+
+    def window_edges(self) -> np.ndarray:
+        """The band edges that cut window integrals: those within EDGE_CUTOFF·kT of a μ.
+
+        Farther out every |f_α − f_ref| < e^-EDGE_CUTOFF, so an edge's square-root
+        cusp there is too small to need a cut (the adaptive panels handle it).
+        """
+        edges = self.band_edges()
+        reach = EDGE_CUTOFF * float(np.max(self.kT))
+        lo, hi = float(np.min(self.mu)) - reach, float(np.max(self.mu)) + reach
+        return edges[(edges >= lo) & (edges <= hi)]
 
     def density_energy(self, E, pairs=None) -> np.ndarray:
         """ρ_S(E) = Σ_α f_α(E) D_α(E) (Eq. 14) entries, shape (nE, npairs)."""
@@ -519,7 +534,7 @@ class OpenSystem:
             lo,
             hi,
             breakpoints=self.mu,
-            edges=self.band_edges(),
+            edges=self.window_edges(),
             atol=atol,
             rtol=rtol,
         )
@@ -767,7 +782,7 @@ class OpenSystem:
                 lo_w,
                 hi_w,
                 breakpoints=self.mu,
-                edges=self.band_edges(),
+                edges=self.window_edges(),
                 progress=progress,
                 desc="bias window",
                 **tol,
