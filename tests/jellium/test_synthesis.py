@@ -93,9 +93,10 @@ def test_rectangular_pulse_is_difference_of_steps(setup):
     spec, imp, k = setup
     t = np.sort(np.random.default_rng(1).uniform(0.0, 3e4, 400))  # any times
     s = step_response(spec, "parallel", imp, k["parallel"], t)
-    v = pulse_response(t, lambda x: s(x)[0], s.kick[0], make_pulse("rectangular", 1e4))
-    expect = s(t)[0] - np.where(t >= 1e4, s(np.maximum(t - 1e4, 0.0))[0], 0.0)
-    np.testing.assert_allclose(v, expect, atol=1e-15)
+    v = pulse_response(t, lambda x: np.stack(s(x)), s.kick, make_pulse("rectangular", 1e4))
+    for k in range(2):
+        expect = s(t)[k] - np.where(t >= 1e4, s(np.maximum(t - 1e4, 0.0))[k], 0.0)
+        np.testing.assert_allclose(v[k], expect, atol=1e-15)
 
 
 def test_step_response_at_other_times_matches_direct_synthesis(setup):
@@ -115,14 +116,14 @@ def test_smooth_pulse_and_ac_drive(setup):
     s = step_response(spec, "perpendicular", imp, k["perpendicular"], t)
 
     def cm(x):
-        return s(x)[0]
+        return s(x)[0][None]
 
-    smooth = pulse_response(t, cm, s.kick[0], make_pulse("smooth", 2e5, ramp=2e4))
+    smooth = pulse_response(t, cm, s.kick[:1], make_pulse("smooth", 2e5, ramp=2e4))[0]
     assert abs(smooth[1]) < 1e-6  # no kick from a smooth switch-on
     i = np.searchsorted(t, 1.5e5)
     assert smooth[i] == pytest.approx(1.0, abs=2e-3)
     omega = 2e-4
-    ac = pulse_response(t, cm, s.kick[0], make_pulse("ac", 2e5, frequency=omega))
+    ac = pulse_response(t, cm, s.kick[:1], make_pulse("ac", 2e5, frequency=omega))[0]
     g_c, _ = transfer_functions(spec, np.array([omega]), "perpendicular", imp, k["perpendicular"])
     steady = (1j * g_c[0] * np.exp(-1j * omega * t)).real  # u = sin Ωt = Re[i e^{-iΩt}]
     late = (t > 1.5e5) & (t < 2e5)

@@ -23,7 +23,13 @@ from windforce.jellium.electron_gas import electron_gas
 from windforce.jellium.impurity import GEOMETRIES, Impurity, check_impurity
 from windforce.jellium.kernels import KERNELS, STATIC_LIMIT
 from windforce.jellium.pair import equilibrium_separations, pair_interaction
-from windforce.jellium.pulses import Pulse, make_pulse, pulse_response
+from windforce.jellium.pulses import (
+    Pulse,
+    make_pulse,
+    pulse_density,
+    pulse_jumps,
+    pulse_response,
+)
 from windforce.jellium.response import chi as chi_heg
 from windforce.jellium.synthesis import (
     FrictionSpectrum,
@@ -151,6 +157,25 @@ class DiatomicDynamics(NamedTuple):
     poles: dict[str, list[Pole]]
     spectrum: FrictionSpectrum
 
+    def vibration(self, geometry: str, motion: str) -> np.ndarray:
+        """The damped vibration in ``velocity[(geometry, motion)]`` as a complex signal a(t).
+
+        Its real part is the oscillating part of the trace (the poles, see
+        :func:`~windforce.jellium.synthesis.step_response`) and |a(t)| its exact
+        envelope: the trace is (v − Re a) ± |a| at the extrema of the vibration.
+        Available for pulses made of steps (rectangular).
+        """
+        if pulse_density(self.pulse, self.t).any():
+            raise ValidationError("pulse", self.pulse.shape, "a rectangular pulse")
+        k = MOTIONS.index(check_choice("motion", motion, MOTIONS))
+        out = np.zeros(self.t.shape, dtype=complex)
+        for tau, size in pulse_jumps(self.pulse):
+            x = self.t - tau
+            for pole in self.poles[geometry]:
+                r = (pole.r_c, pole.r_r)[k]
+                out += np.where(x >= 0, size * 2.0 * (r / pole.z) * np.exp(-1j * pole.z * x), 0)
+        return out
+
     def components(self, angle: float) -> dict[tuple[str, str], np.ndarray]:
         """Velocities along (parallel) and across (perpendicular) the axis for a current
         at ``angle`` (radians) to the axis: cos θ and sin θ times the two geometries'
@@ -243,8 +268,6 @@ def simulate_pulse(
         )
         grid = step.grid
         steps[g], poles[g] = step, step.poles
-        velocity[(g, "cm")] = pulse_response(t, lambda x, s=step: s(x)[0], step.kick[0], pulse)
-        velocity[(g, "relative")] = pulse_response(
-            t, lambda x, s=step: s(x)[1], step.kick[1], pulse
-        )
+        v = pulse_response(t, lambda x, s=step: np.stack(s(x)), np.array(step.kick), pulse)
+        velocity[(g, "cm")], velocity[(g, "relative")] = v[0], v[1]
     return DiatomicDynamics(gas.rs, kernel, imp, pulse, t, velocity, k, steps, poles, spectrum)

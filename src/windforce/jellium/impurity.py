@@ -383,9 +383,7 @@ def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -
     seg_b = np.array([b for _, _, b in segs])
     # sharp peaks: plasmons, also just inside the continuum, and near misses below the
     # minimum of a plasmon dispersion narrower than a tenth of a panel
-    roots, misses = _scan_roots(
-        chi, seg_w, seg_a, seg_b, np.minimum(h_max, 0.1 * (seg_b - seg_a))
-    )
+    roots, misses = _scan_roots(chi, seg_w, seg_a, seg_b, np.minimum(h_max, 0.1 * (seg_b - seg_a)))
     roots_by_seg: dict[int, list[tuple[float, float, float]]] = {}
     for k, qr, slope, im in roots:
         roots_by_seg.setdefault(k, []).append((qr, slope, im))
@@ -483,7 +481,7 @@ class PlasmonEdge(NamedTuple):
         return 2.0 * (coefficient * phase * integral / np.sqrt(np.pi)).real
 
 
-def plasmon_edges(chi: ChiFunc, *, kf: float, d: float, n_scan: int = 400) -> list[PlasmonEdge]:
+def plasmon_edges(chi: ChiFunc, *, kf: float, d: float, n_scan: int = 200) -> list[PlasmonEdge]:
     """Stationary points of an undamped plasmon dispersion ω_pl(q) inside (0, ω_pl(0⁺)).
 
     The dispersion is the root of Re 1/χ(q, ω) above the particle-hole continuum
@@ -498,11 +496,16 @@ def plasmon_edges(chi: ChiFunc, *, kf: float, d: float, n_scan: int = 400) -> li
         with np.errstate(divide="ignore", invalid="ignore"):
             return 1.0 / chi(np.asarray(q, dtype=float), np.asarray(w, dtype=float))
 
+    w_p = np.sqrt(4.0 * kf**3 / (3.0 * np.pi))  # the plasma frequency (4πn)^{1/2}
+    probe = complex(inv(0.05 * kf, w_p))
+    if abs(probe.imag) > 1e-12 * abs(probe):
+        return []  # a damped plasmon (dynamic kernel): no sharp edge
+
     def dispersion(q: np.ndarray) -> np.ndarray:
         edge = q * kf + 0.5 * q * q
         lo, hi = edge * (1.0 + 1e-9), edge + 4.0 * kf * kf + 1.0
         ok = (inv(q, lo).real < 0) & (inv(q, hi).real > 0)
-        for _ in range(80):
+        for _ in range(60):
             mid = 0.5 * (lo + hi)
             below = inv(q, mid).real < 0
             lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)

@@ -98,9 +98,9 @@ def pulse_density(pulse: Pulse, t: np.ndarray) -> np.ndarray:
 
 
 def pulse_response(
-    t: np.ndarray, step: Callable[[np.ndarray], np.ndarray], kick: float, pulse: Pulse
+    t: np.ndarray, step: Callable[[np.ndarray], np.ndarray], kick: np.ndarray, pulse: Pulse
 ) -> np.ndarray:
-    """Velocity under ``pulse`` from the step response s(t) (a callable, any t ≥ 0).
+    """Velocities under ``pulse`` from the step response s(t) (a callable, any t ≥ 0).
 
     v(t) = p u(t) + Σ_jumps J s̃(t − τ) + ∫ s̃(t − t') ρ(t') dt', s̃ = s − p for t > 0
     (0 before), ρ the smooth part of du/dt. The jumps are exact at any times; a
@@ -112,21 +112,22 @@ def pulse_response(
     t
         Times (ħ/E_h), ≥ 0.
     step
-        s(t) for one motion (c.m. or relative), vectorised.
+        s(t) of the motions (e.g. c.m. and relative), vectorised: shape (n, *t.shape).
     kick
-        The direct-field kick p = s(0⁺).
+        The direct-field kicks p = s(0⁺), shape (n,).
     pulse
         The pulse.
 
     Returns
     -------
     numpy.ndarray
-        v(t) per unit j0/n̄; exactly zero before the pulse.
+        v(t) per unit j0/n̄, shape (n, *t.shape); exactly zero before the pulse.
     """
     t = np.asarray(t, dtype=float)
+    kick = np.asarray(kick, dtype=float).reshape((-1,) + (1,) * t.ndim)
 
     def s_tilde(x: np.ndarray) -> np.ndarray:
-        return np.where(x > 0, step(np.maximum(x, 0.0)) - kick, 0.0)
+        return np.where(x > 0, np.asarray(step(np.maximum(x, 0.0))) - kick, 0.0)
 
     v = kick * pulse_value(pulse, t)
     for tau, size in pulse_jumps(pulse):
@@ -145,4 +146,5 @@ def pulse_response(
     if k_end < t.size:
         w[k_end] = 0.5 * dt  # the density ends (or jumps to 0) at T
     # trapezoid in t' on the grid; s̃(0) = 0 makes the end point t' = t vanish
-    return v + signal.fftconvolve(s_tilde(t), rho * w)[: t.size]
+    conv = signal.fftconvolve(s_tilde(t), (rho * w)[None, :], axes=1)[:, : t.size]
+    return v + conv

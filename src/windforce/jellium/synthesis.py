@@ -351,8 +351,9 @@ class StepResponse(NamedTuple):
         The extracted sharp poles.
     edges
         (edge, coefficient of G_c, coefficient of G_r) of every plasmon edge.
-    band_values
-        Re r (c.m., relative) at the nodes and the window nodes of every edge band.
+    bands
+        (band, Re φr at its nodes, Re r at its window nodes) for the edges of this
+        spectrum (c.m. and relative rows).
     remainder
         The smooth remainder (c.m., relative) on ``grid.times``.
     interpolation_error
@@ -370,7 +371,7 @@ class StepResponse(NamedTuple):
     kick: tuple[float, float]
     poles: list[Pole]
     edges: list[tuple[PlasmonEdge, complex, complex]]
-    band_values: list[tuple[np.ndarray, np.ndarray]]
+    bands: list[tuple[EdgeBand, np.ndarray, np.ndarray]]
     remainder: np.ndarray
     interpolation_error: float
     tail_bound: float
@@ -397,7 +398,7 @@ class StepResponse(NamedTuple):
             out[0] += edge.step_response(tp, c_c)
             out[1] += edge.step_response(tp, c_r)
         flat, out_flat = tp.ravel(), out.reshape(2, -1)
-        for band, (r_band, r_win) in zip(self.grid.bands, self.band_values, strict=True):
+        for band, r_band, r_win in self.bands:
             for k0 in range(0, flat.size, 5000):  # bound the (t, node) temporaries
                 sl = slice(k0, k0 + 5000)
                 w_band, w_win = band.weights(flat[sl])
@@ -493,7 +494,7 @@ def synthesis_grid(
     n = int(np.ceil(np.log10(top / lo) * points_per_decade)) + 1
     parts = [[0.0], np.geomspace(lo, top, n)] + [sp.data.omega for sp in spectra]
     centers = sorted({e.omega for sp in spectra for e in sp.edges})
-    offsets = _WINDOW * 10.0 ** np.arange(0.0, np.log10(_BAND[1] / _WINDOW) + 0.01, 0.025)
+    offsets = _WINDOW * 10.0 ** np.arange(0.0, np.log10(_BAND[1] / _WINDOW) + 0.01, 0.05)
     for w_e in centers:
         parts += [w_e * (1.0 - offsets), w_e * (1.0 + offsets)]
     grid = np.unique(np.concatenate(parts))
@@ -513,24 +514,31 @@ def _grid_with_times(omega: np.ndarray, times: np.ndarray, bands: list[EdgeBand]
         (times.size + check_times.size) * omega.size * _BYTES_PER_WEIGHT,
         fits="fewer frequency points per decade",
     )
-    skip = np.zeros(omega.size - 1, dtype=bool)
-    for band in bands:  # the window interval: (1 − φ) r = 0 there
-        skip |= (omega[:-1] < band.center) & (omega[1:] > band.center)
     return SynthesisGrid(
         omega,
         times,
-        _filon_sine_matrix(times, omega, skip),
+        _filon_sine_matrix(times, omega),
         check_times,
-        _filon_sine_matrix(check_times, omega, skip),
+        _filon_sine_matrix(check_times, omega),
         bands,
     )
 
 
 def _densified(grid: SynthesisGrid, t_dense: float, dt: float) -> SynthesisGrid:
-    """``grid`` with uniform times of spacing dt on (0, t_dense] added."""
-    times = np.unique(np.concatenate([grid.times, dt * np.arange(1, int(t_dense / dt) + 1)]))
-    times = times[np.concatenate([[True], np.diff(times) > 1e-9 * dt])]
-    return _grid_with_times(grid.omega, times, grid.bands)
+    """``grid`` with uniform times of spacing dt on (0, t_dense] added (old rows reused)."""
+    extra = dt * np.arange(1, int(t_dense / dt) + 1)
+    extra = extra[np.min(np.abs(extra[:, None] - grid.times[None, :]), axis=1) > 1e-9 * dt]
+    times = np.concatenate([grid.times, extra])
+    order = np.argsort(times)
+    weights = np.concatenate([grid.weights, _filon_sine_matrix(extra, grid.omega)])[order]
+    times = times[order]
+    check_times = np.concatenate([[0.5 * times[1]], np.sqrt(times[1:-1] * times[2:])])
+    known = np.isin(check_times, grid.check_times)
+    check_weights = np.empty((check_times.size, grid.omega.size))
+    check_weights[~known] = _filon_sine_matrix(check_times[~known], grid.omega)
+    where = np.searchsorted(grid.check_times, check_times[known])
+    check_weights[known] = grid.check_weights[where]
+    return SynthesisGrid(grid.omega, times, weights, check_times, check_weights, grid.bands)
 
 
 def _edge_coefficients(
@@ -587,7 +595,7 @@ def step_response(
     *,
     points_per_decade: int = 200,
     times_per_decade: int = 100,
-    interpolation_tol: float = 3e-5,
+    interpolation_tol: float = 5e-5,
     grid: SynthesisGrid | None = None,
 ) -> StepResponse:
     """Step response s_c(t), s_r(t) of Eqs. 12–13: poles and edges exactly + Filon synthesis.
@@ -637,10 +645,12 @@ def step_response(
     re_r = _remainder_spectrum(spec, grid.omega, geometry, imp, stiffness, poles, edges)
     bands = []
     for band in grid.bands:
+        if band.center not in {e.omega for e in spec.edges}:
+            continue  # another spectrum's edge: this r is smooth there
         re_r *= 1.0 - band.taper(grid.omega)
         r_band = _remainder_spectrum(spec, band.omega, geometry, imp, stiffness, poles, edges)
         r_win = _remainder_spectrum(spec, band.window_omega, geometry, imp, stiffness, poles, edges)
-        bands.append((r_band * band.taper(band.omega), r_win))
+        bands.append((band, r_band * band.taper(band.omega), r_win))
     tail = float(np.max(np.abs(re_r[:, -1])) / np.pi)
     p = direct_coupling(imp)
     for attempt in range(2):

@@ -71,6 +71,10 @@ class MarkovModes(NamedTuple):
     cm: np.ndarray
     relative: np.ndarray
 
+    def cm_rates(self, threshold: float = 1e-8) -> np.ndarray:
+        """Decay rates −Re λ_k of the modes that reach V_c (|cm_k| > ``threshold``)."""
+        return -self.rates.real[np.abs(self.cm) > threshold]
+
     def cm_bound(self, t: np.ndarray | float) -> np.ndarray:
         """Σ_k |cm_k| e^{Re λ_k t} ≥ |1 − V_c(t)| after a step (or a pulse longer than t)."""
         t = np.asarray(t, dtype=float)
@@ -108,7 +112,7 @@ def settling_time(modes: list[MarkovModes], tol: float) -> float:
         live = np.abs(m.cm) > 1e-3 * tol  # modes that can matter at the level tol
         if not np.any(live):
             continue
-        slow = float(np.min(-m.rates.real[live]))
+        slow = float(np.min(m.cm_rates(1e-3 * tol)))
         if slow <= 0:
             raise ConvergenceError("a Markovian mode does not decay: no finite settling time")
         hi = np.log(np.sum(np.abs(m.cm[live])) / tol) / slow
