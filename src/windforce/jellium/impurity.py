@@ -43,10 +43,12 @@ __all__ = [
     "FrictionIntegrals",
     "Impurity",
     "PlasmonEdge",
+    "cartesian_response",
     "check_impurity",
     "coupling_coefficients",
     "direct_coupling",
     "friction_integrals",
+    "friction_tensor",
     "molecule",
     "pair_weight",
     "plasmon_edges",
@@ -613,6 +615,54 @@ def coupling_coefficients(
     a_rc = (z2**2 / m2 - z1**2 / m1) * a_self + (1.0 / m2 - 1.0 / m1) * z1 * z2 * a_pair
     a_rr = ((m1 * z2**2 / m2 + m2 * z1**2 / m1) * a_self - 2.0 * z1 * z2 * a_pair) / mc
     return a_cc, a_cr, a_rc, a_rr
+
+
+def friction_tensor(
+    a_self: complex, a_par: complex, a_perp: complex, imp: Impurity, axis: np.ndarray
+) -> np.ndarray:
+    """The 6×6 coupling of the nuclei's Cartesian velocities (V1, V2) for an axis n̂.
+
+    Blocks T_11 = Z1² a_s 1, T_22 = Z2² a_s 1, T_12 = T_21 = Z1 Z2 [a_∥ n̂n̂ + a_⊥ (1 − n̂n̂)]:
+    the friction integrals (A(ω), or the ω → 0 coefficients η) before the reduction to
+    c.m. and relative motion. The force on nucleus α is −Σ_β T_αβ (V_β − u) (times −i/ω
+    for A(ω)).
+    """
+    n = np.asarray(axis, dtype=float)
+    n = n / np.linalg.norm(n)
+    nn = np.outer(n, n)
+    pair = imp.z1 * imp.z2 * (a_par * nn + a_perp * (np.eye(3) - nn))
+    eye = np.eye(3) * a_self
+    return np.block([[imp.z1**2 * eye, pair], [pair, imp.z2**2 * eye]])
+
+
+def cartesian_response(
+    omega: float,
+    a: tuple[complex, complex, complex],
+    imp: Impurity,
+    stiffness: tuple[float, float],
+    axis: np.ndarray,
+    current: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """V_c, V_r (3-vectors per unit drift velocity) for a current along any direction.
+
+    Newton's equations for each nucleus in Cartesian components (Eqs. 12–13 before
+    the c.m./relative reduction), at one ω > 0:
+    Σ_β T_αβ V_β + H (V_α − V_β) − ω² M_α V_α = ω² Z_α u + Σ_β T_αβ u, with T from
+    :func:`friction_tensor` (a = (A_s, A_∥, A_⊥)), H = U'' n̂n̂ + (U'/d)(1 − n̂n̂)
+    (``stiffness``) and u the unit vector ``current``.
+    """
+    n = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
+    u = np.asarray(current, dtype=float)
+    w2 = float(omega) ** 2
+    t_full = friction_tensor(*a, imp, n)
+    nn = np.outer(n, n)
+    h = stiffness[0] * nn + stiffness[1] * (np.eye(3) - nn)
+    mass = np.repeat([imp.m1, imp.m2], 3)
+    lhs = t_full + np.block([[h, -h], [-h, h]]) - w2 * np.diag(mass)
+    rhs = w2 * np.concatenate([imp.z1 * u, imp.z2 * u]) + t_full @ np.concatenate([u, u])
+    v = np.linalg.solve(lhs, rhs)
+    v1, v2 = v[:3], v[3:]
+    return (imp.m1 * v1 + imp.m2 * v2) / imp.mc, v2 - v1
 
 
 def direct_coupling(imp: Impurity) -> tuple[float, float]:

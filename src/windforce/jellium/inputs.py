@@ -14,6 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from windforce.errors import ValidationError, check_choice, closest
 from windforce.jellium.impurity import GEOMETRIES, MOLECULES, NUCLEI
 from windforce.jellium.kernels import KERNELS
@@ -134,7 +136,7 @@ def _gas(tab: dict[str, Any]) -> dict[str, Any]:
 
 
 def _impurity(tab: dict[str, Any]) -> dict[str, Any]:
-    """Charges, masses (m_e) and d (bohr, None: d_eq) from a preset or explicit values."""
+    """Charges, masses (m_e) and, if given, d (bohr) from a preset or explicit values."""
     if "molecule" in tab:
         clash = sorted(set(tab) & {"z1", "z2", "m1", "m2"})
         if clash:
@@ -148,68 +150,68 @@ def _impurity(tab: dict[str, Any]) -> dict[str, Any]:
         z2 = number("impurity.z2", tab.get("z2", 1.0), 0.0, 100.0, low_inclusive=False)
         m1 = _mass("impurity.m1", tab.get("m1", "proton"))
         m2 = _mass("impurity.m2", tab.get("m2", "deuteron"))
-    d = tab.get("d")
-    if d is not None:
-        d = number("impurity.d", d, 0.0, 1e4, low_inclusive=False)
-    return {"z1": z1, "z2": z2, "m1": m1, "m2": m2, "d": d}
+    out = {"z1": z1, "z2": z2, "m1": m1, "m2": m2}
+    if "d" in tab:
+        out["d"] = number("impurity.d", tab["d"], 0.0, 1e4, low_inclusive=False)
+    return out
 
 
 def check_pulse_input(data: Any) -> dict[str, dict[str, Any]]:
     """Check a ``jellium pulse`` input and fill in the defaults that need no computation.
 
-    Returns the tables with checked values: ``[impurity]`` holds z1, z2, m1, m2
-    and d (None: d_eq of the static kernel), ``[pulse]`` duration None means
-    the automatic pulse length, ``angle`` is in degrees (0: current along the axis).
+    Returns the tables with checked values; keys whose default needs a
+    computation are left out: ``impurity.d`` (d_eq of the static kernel),
+    ``pulse.duration`` (the pulse-length rule), ``output.t_end`` (2T) and
+    ``pulse.angle`` (degrees between the current and the axis; absent: each
+    geometry is driven along its own direction).
     """
     cfg = check_tables(data, PULSE_TABLES)
     pul, out = cfg["pulse"], cfg["output"]
     shape = _string("pulse.shape", pul.get("shape", "rectangular"), PULSE_SHAPES)
-    duration = pul.get("duration")
-    if duration is not None:
-        duration = number("pulse.duration", duration, 0.0, 1e12, low_inclusive=False)
-    ramp = 0.0
+    pulse: dict[str, Any] = {"shape": shape}
+    if "duration" in pul:
+        pulse["duration"] = number(
+            "pulse.duration", pul["duration"], 0.0, 1e12, low_inclusive=False
+        )
     if shape == "smooth" or "ramp" in pul:
-        ramp = number("pulse.ramp", pul.get("ramp", 0.0), 0.0, 1e12, low_inclusive=False)
-        if duration is not None and 2.0 * ramp > duration:
-            raise ValidationError("pulse.ramp", ramp, f"at most duration/2 = {duration / 2:g}")
-    frequency = 0.0
+        pulse["ramp"] = number("pulse.ramp", pul.get("ramp", 0.0), 0.0, 1e12, low_inclusive=False)
+        if 2.0 * pulse["ramp"] > pulse.get("duration", np.inf):
+            raise ValidationError("pulse.ramp", pulse["ramp"], "at most duration/2")
     if shape == "ac" or "frequency" in pul:
-        frequency = number(
+        pulse["frequency"] = number(
             "pulse.frequency", pul.get("frequency", 0.0), 0.0, 1e3, low_inclusive=False
         )
     geometries = out.get("geometries", list(GEOMETRIES))
     if (
         not isinstance(geometries, list)
         or not geometries
-        or len(set(map(str, geometries))) != len(geometries)
+        or len({str(g) for g in geometries}) != len(geometries)
     ):
         raise ValidationError("output.geometries", geometries, "a list of distinct geometries")
     for g in geometries:
         _string("output.geometries", g, GEOMETRIES)
-    t_end = out.get("t_end")
-    if t_end is not None:
-        t_end = number("output.t_end", t_end, 0.0, 1e13, low_inclusive=False)
-        if duration is not None and t_end < duration:
-            raise ValidationError("output.t_end", t_end, f"at least the duration {duration:g}")
-    file = out.get("file", "pulse.nc")
-    if not isinstance(file, str) or not file:
-        raise ValidationError("output.file", file, "a file name (.nc)")
+    if "angle" in pul:
+        pulse["angle"] = number("pulse.angle", pul["angle"], -360.0, 360.0)
+        if len(geometries) != len(GEOMETRIES):
+            raise ValidationError(
+                "output.geometries", geometries, "both geometries when pulse.angle is given"
+            )
+    output: dict[str, Any] = {
+        "file": out.get("file", "pulse.nc"),
+        "n_t": integer("output.n_t", out.get("n_t", 4001), 16, 200001),
+        "geometries": list(geometries),
+    }
+    if not isinstance(output["file"], str) or not output["file"]:
+        raise ValidationError("output.file", output["file"], "a file name (.nc)")
+    if "t_end" in out:
+        output["t_end"] = number("output.t_end", out["t_end"], 0.0, 1e13, low_inclusive=False)
+        if output["t_end"] < pulse.get("duration", 0.0):
+            raise ValidationError("output.t_end", output["t_end"], "at least pulse.duration")
     return {
         "gas": _gas(cfg["gas"]),
         "impurity": _impurity(cfg["impurity"]),
-        "pulse": {
-            "shape": shape,
-            "duration": duration,
-            "ramp": ramp,
-            "frequency": frequency,
-            "angle": number("pulse.angle", pul.get("angle", 0.0), -360.0, 360.0),
-        },
-        "output": {
-            "file": file,
-            "t_end": t_end,
-            "n_t": integer("output.n_t", out.get("n_t", 4001), 16, 200001),
-            "geometries": list(geometries),
-        },
+        "pulse": pulse,
+        "output": output,
     }
 
 
@@ -270,3 +272,97 @@ def check_ac_input(data: Any) -> dict[str, dict[str, Any]]:
         },
         "output": {"file": file, "figure": figure},
     }
+
+
+def simulate_pulse_input(
+    cfg: dict[str, dict[str, Any]], *, progress: bool | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Run a checked ``jellium pulse`` input: (DiatomicDynamics, the parameters used)."""
+    from windforce.jellium.diatomic import (
+        equilibrium_separation,
+        pulse_length,
+        simulate_pulse,
+        spectrum_for,
+        stiffness,
+    )
+    from windforce.jellium.impurity import check_impurity
+    from windforce.jellium.pulses import make_pulse
+
+    cfg = check_pulse_input(cfg)
+    gas, imp_cfg, pul, outc = cfg["gas"], cfg["impurity"], cfg["pulse"], cfg["output"]
+    rs, kernel = gas["rs"], gas["kernel"]
+    geometries = tuple(outc["geometries"])
+    # heavy work starts here
+    d = imp_cfg.get("d", None)
+    d = equilibrium_separation(rs, kernel) if d is None else d
+    imp = check_impurity(imp_cfg["z1"], imp_cfg["z2"], imp_cfg["m1"], imp_cfg["m2"], d)
+    spec = spectrum_for(rs, kernel, d, progress=progress)
+    duration = pul.get("duration")
+    if duration is None:
+        k = stiffness(d, rs, kernel, imp.z1, imp.z2)
+        duration = pulse_length([(spec, imp, k)], geometries)
+    pulse = make_pulse(
+        pul["shape"], duration, ramp=pul.get("ramp", 0.0), frequency=pul.get("frequency", 0.0)
+    )
+    t_end = float(outc.get("t_end", 2.0 * duration))
+    res = simulate_pulse(
+        rs,
+        kernel,
+        pulse,
+        z1=imp.z1,
+        z2=imp.z2,
+        m1=imp.m1,
+        m2=imp.m2,
+        d=d,
+        t_end=t_end,
+        n_t=outc["n_t"],
+        geometries=geometries,
+        spectrum=spec,
+        progress=progress,
+    )
+    params = {
+        "gas": gas,
+        "impurity": imp._asdict(),
+        "pulse": {**pulse._asdict(), **({"angle": pul["angle"]} if "angle" in pul else {})},
+        "output": {"t_end": t_end, "n_t": outc["n_t"], "geometries": list(geometries)},
+    }
+    return res, params
+
+
+def simulate_ac_input(
+    cfg: dict[str, dict[str, Any]], *, progress: bool | None = None
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Run a checked ``jellium ac`` input: (AcResponse, MotorRun, MotorModel, parameters)."""
+    from windforce.jellium.diatomic import spectrum_for, stiffness
+    from windforce.jellium.nanomotor import ac_response, motor_model, run_motor
+
+    cfg = check_ac_input(cfg)
+    gas, imp_cfg, drv, spc, run = (cfg[k] for k in ("gas", "impurity", "drive", "spectrum", "run"))
+    model = motor_model(
+        gas["rs"],
+        gas["kernel"],
+        z1=imp_cfg["z1"],
+        z2=imp_cfg["z2"],
+        m1=imp_cfg["m1"],
+        m2=imp_cfg["m2"],
+        d=imp_cfg.get("d"),
+    )
+    imp = model.impurity
+    spec = spectrum_for(gas["rs"], gas["kernel"], imp.d, progress=progress)
+    k = stiffness(imp.d, gas["rs"], gas["kernel"], imp.z1, imp.z2)
+    omega = np.geomspace(spc["omega_min"], spc["omega_max"], spc["n_omega"])
+    linear = ac_response(spec, imp, k, omega)
+    motion = run_motor(
+        model,
+        drv["amplitude"],
+        drv["frequency"],
+        angle=np.deg2rad(drv["angle"]),
+        periods=run["periods"],
+        n_out=run["n_out"],
+        method=run["method"],
+        rtol=run["rtol"],
+        atol=run["atol"],
+        progress=progress,
+    )
+    params = {**cfg, "impurity": imp._asdict(), "stiffness": k, "model_errors": model.errors}
+    return linear, motion, model, params
