@@ -267,7 +267,7 @@ def check_ac_input(data: Any) -> dict[str, dict[str, Any]]:
             ),
             "n_out": integer("run.n_out", run.get("n_out", 20001), 16, 2000001),
             "rtol": rtol,
-            "atol": number("run.atol", run.get("atol", 1e-12), 1e-20, 1e-2),
+            "atol": number("run.atol", run.get("atol", 1e-12), 0.0, 1e-2, low_inclusive=False),
             "method": _string("run.method", run.get("method", "DOP853"), ODE_METHODS),
         },
         "output": {"file": file, "figure": figure},

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy import integrate, interpolate
+from scipy import integrate, interpolate, optimize
 
 from windforce.errors import ConvergenceError, ValidationError, check_choice, check_range
 from windforce.jellium.electron_gas import electron_gas
@@ -143,7 +143,8 @@ def motor_model(
     """Tabulate U(d) (Eq. 10, the static limit of ``kernel``) and η_∥(d), η_⊥(d) of ``kernel``.
 
     The table covers span × d_eq (d_eq: ``d`` or the first minimum of U), with
-    ``n_table`` points; the run stops if the separation leaves it.
+    ``n_table`` points; the run stops if the separation leaves it. The returned
+    impurity sits at the zero of the tabulated force next to d_eq.
     """
     from windforce.jellium.diatomic import equilibrium_separation
 
@@ -168,6 +169,9 @@ def motor_model(
     for col, values in ((1, eta_par), (2, eta_perp)):
         c[:, :, col] = interpolate.CubicSpline(grid, values[:n]).c
     table = interpolate.PPoly(c, grid)
+    # the equilibrium of the tabulated force, so that the molecule starts at rest
+    d_eq = optimize.brentq(lambda x: float(table(x)[0]), 0.98 * imp.d, 1.02 * imp.d, xtol=1e-14)
+    imp = imp._replace(d=float(d_eq))
     at_mid = table(mid)
     errors = {
         "U_quadrature": float(np.max(pair.U_error)),
@@ -284,7 +288,7 @@ def run_motor(
     big_omega = float(check_range("frequency", frequency, 0.0, low_inclusive=False))
     check_choice("method", method, ODE_METHODS)
     check_range("rtol", rtol, 1e-14, 1e-2)
-    check_range("atol", atol, 1e-20, 1e-2)
+    check_range("atol", atol, 0.0, 1e-2, low_inclusive=False)
     check_range("n_out", n_out, 2, 10_000_000)
     t_end = float(periods) * 2.0 * np.pi / big_omega if t_end is None else float(t_end)
     check_range("t_end", t_end, 0.0, low_inclusive=False)
