@@ -199,3 +199,28 @@ def test_refinement_changes_traces_below_1e4_of_peak(rs, kernel):
     for step in base.steps.values():  # the sampled traces follow the synthesis to 1e-4
         assert step.interpolation_error < 1e-4
     assert (len(base.spectrum.edges) == 1) == (rs == 10.0 and kernel == "rmcp07_static")
+
+
+def test_pulse_length_bounds_the_settling_in_both_geometries(setup):
+    """T from the slowest relevant Markovian mode: |1 − V_c(T⁻)| ≤ tol in both geometries.
+
+    Across the axis the slow mixed c.m.-rotation mode is slower than Γ_cc, which
+    a rule from the parallel rates alone misses (there |1 − V_c| would be 2.7e-4).
+    """
+    from windforce.jellium.vibrations import markov_modes
+
+    spec, imp, k = setup
+    tol = 1e-5
+    T = pulse_length([(spec, imp, k)], tol=tol)
+    t = np.array([0.0, T])
+    for g in ("parallel", "perpendicular"):
+        s = step_response(spec, g, imp, k[g], t)
+        assert abs(1.0 - s.cm[-1]) <= tol
+        bound = markov_modes(spec, imp, k[g], g).cm_bound(T)[0]
+        assert abs(1.0 - s.cm[-1]) <= bound * 1.05 + 1e-9  # the Markovian bound holds
+    perp = markov_modes(spec, imp, k["perpendicular"], "perpendicular")
+    assert perp.cm_rates().min() < relaxation_rate(spec, imp, "parallel")
+    s = step_response(
+        spec, "perpendicular", imp, 0.0, np.array([0.0, 10.0 / relaxation_rate(spec, imp)])
+    )
+    assert abs(1.0 - s.cm[-1]) > 1e-4  # the old rule, T = 10/Γ_cc, leaves this much
