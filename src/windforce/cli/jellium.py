@@ -27,7 +27,7 @@ import windforce.cli as _cli_package
 __all__ = ["parse_grid", "register"]
 
 #: Largest number of values a grid argument may ask for (before any allocation).
-_MAX_GRID = 100_000_000
+_MAX_GRID = 10_000_000
 
 
 def parse_grid(name: str, text: str):

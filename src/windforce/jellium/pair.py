@@ -303,6 +303,7 @@ def _check_pair_input(
     check_range("Z2", Z2, 0.0, low_inclusive=False)
     check_choice("kernel", kernel, KERNELS)
     check_range("tol", tol, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    check_memory("d", f"{d.size} separations", 80.0 * d.size, fits="fewer separations")
     return d.astype(float)
 
 

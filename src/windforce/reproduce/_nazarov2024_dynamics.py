@@ -339,7 +339,10 @@ def _tables(runs: dict, out: Path) -> list[Path]:
         imp, t, big_t = r.impurity, r.t, r.pulse.duration
         pole = r.poles["parallel"][0]
         vr = r.velocity[("parallel", "relative")]
-        m = (t > big_t) & (t < big_t + min(6.0 / abs(pole.z.imag), 0.5 * big_t))
+        start = (
+            big_t + 4.0 * np.pi / pole.z.real
+        )  # after two periods: past the electronic transient
+        m = (t > start) & (t < big_t + min(6.0 / abs(pole.z.imag), 0.5 * big_t))
         fit = fit_damped_oscillation(t[m], vr[m], pole.z.real, -pole.z.imag)
         harmonic = np.sqrt(r.stiffness["parallel"] / imp.mu)
         row = (rs, k, imp.d, r.stiffness["parallel"], harmonic, pole.z.real, -pole.z.imag, *fit)
