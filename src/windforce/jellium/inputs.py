@@ -9,14 +9,13 @@ charges and masses. Depends on the standard library (tomllib) and numpy only.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from windforce.errors import ValidationError, check_choice, closest
+from windforce.errors import ValidationError, check_choice, check_range, closest
 from windforce.jellium.impurity import GEOMETRIES, MOLECULES, NUCLEI
 from windforce.jellium.kernels import KERNELS
 from windforce.jellium.pulses import PULSE_SHAPES
@@ -94,17 +93,11 @@ def number(
     """One finite real number inside [low, high] (booleans, strings and lists are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(name, value, "a number")
-    x = float(value)
-    ok = math.isfinite(x)
-    if low is not None:
-        ok = ok and (x >= low if low_inclusive else x > low)
-    if high is not None:
-        ok = ok and (x <= high if high_inclusive else x < high)
-    if not ok:
-        lo = "(-inf" if low is None else ("[" if low_inclusive else "(") + f"{low:g}"
-        hi = "inf)" if high is None else f"{high:g}" + ("]" if high_inclusive else ")")
-        raise ValidationError(name, value, f"a finite number in {lo}, {hi}")
-    return x
+    return float(
+        check_range(
+            name, value, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive
+        )
+    )
 
 
 def integer(name: str, value: Any, low: int, high: int) -> int:
