@@ -173,7 +173,8 @@ class DiatomicDynamics(NamedTuple):
             x = self.t - tau
             for pole in self.poles[geometry]:
                 r = (pole.r_c, pole.r_r)[k]
-                out += np.where(x >= 0, size * 2.0 * (r / pole.z) * np.exp(-1j * pole.z * x), 0)
+                wave = np.exp(-1j * pole.z * np.maximum(x, 0.0))
+                out += np.where(x >= 0, size * 2.0 * (r / pole.z) * wave, 0)
         return out
 
     def components(self, angle: float) -> dict[tuple[str, str], np.ndarray]:

@@ -18,6 +18,7 @@ import numpy as np
 from windforce.errors import ValidationError, check_choice, check_range, closest
 from windforce.jellium.impurity import GEOMETRIES, MOLECULES, NUCLEI
 from windforce.jellium.kernels import KERNELS
+from windforce.jellium.nanomotor import ODE_METHODS
 from windforce.jellium.pulses import PULSE_SHAPES
 
 __all__ = [
@@ -50,8 +51,6 @@ AC_TABLES: dict[str, tuple[str, ...]] = {
     "run": ("periods", "n_out", "rtol", "atol", "method"),
     "output": ("file", "figure"),
 }
-#: scipy.integrate.solve_ivp methods accepted for the nonlinear equations of motion.
-ODE_METHODS = ("DOP853", "RK45", "Radau", "LSODA")
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

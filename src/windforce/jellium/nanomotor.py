@@ -72,8 +72,8 @@ def markov_friction(
 ) -> tuple[float, np.ndarray, np.ndarray, float]:
     """ω → 0 friction coefficients η_s, η_∥(d), η_⊥(d) (ħ/a0², per Z², per Z1 Z2).
 
-    η_x = 8 ∫dq η(q) w_x(qd), η(q) = −lim_{ω→0} Im χ(q, ω)/ω (Richardson from
-    ω0 = 1e-5 E_F and ω0/2), w_s = 1/3 and the pair weights of
+    η_x = 8 ∫dq η(q) w_x(qd), η(q) = −lim_{ω→0} Im χ(q, ω)/ω (Richardson extrapolation
+    in ω² from ω0 = 1e-5 E_F and ω0/2), w_s = 1/3 and the pair weights of
     :func:`~windforce.jellium.impurity.pair_weight`: the limits A(ω) ≈ −iηω of the
     friction integrals of Eqs. 12–13. Returns (η_s, η_∥, η_⊥, error), the error the
     largest change between two q-quadrature resolutions.
@@ -92,7 +92,7 @@ def markov_friction(
         q, wq = q_grid(gas.kF, float(np.max(d)), nodes=nodes, grading=grading)
         g1 = -chi(q, np.full(q.shape, w0)).imag / w0
         g2 = -chi(q, np.full(q.shape, 0.5 * w0)).imag / (0.5 * w0)
-        eta_q = 8.0 * wq * (2.0 * g2 - g1)  # Richardson: the error is O(ω0) ... O(ω0²)
+        eta_q = 8.0 * wq * (4.0 * g2 - g1) / 3.0  # Im χ/ω is even in ω: O(ω0²) removed
         x = np.multiply.outer(d, q)
         out.append(
             (
