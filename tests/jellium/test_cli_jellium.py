@@ -97,6 +97,38 @@ def test_bad_input_gives_status_2_and_message(tmp_path, capsys, argv, message):
 
 def test_bad_output_suffix_and_bare_group(tmp_path, capsys):
     assert main(["jellium", "pair", "--rs", "2", "--d", "1", "--out", str(tmp_path / "a.txt")]) == 2
-    assert ".nc (NetCDF) or .csv" in capsys.readouterr().err
+    assert ".nc or .csv" in capsys.readouterr().err
     assert main(["jellium"]) == 2
     assert "response" in capsys.readouterr().err
+
+
+def test_building_the_parser_imports_no_numerics():
+    """windforce --help stays fast: the jellium CLI modules import only the standard library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from windforce.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('windforce.jellium', 'scipy', "
+        "'xarray', 'matplotlib'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_ac_command_writes_netcdf_and_figure(tmp_path):
+    xr = pytest.importorskip("xarray")
+    cfg = tmp_path / "ac.toml"
+    cfg.write_text(
+        '[gas]\nrs = 2.0\nkernel = "rpa"\n[impurity]\nmolecule = "HD"\n'
+        "[drive]\namplitude = 1e-3\nfrequency = 1e-3\nangle = 30.0\n"
+        "[spectrum]\nn_omega = 41\n[run]\nperiods = 2\nn_out = 101\n"
+    )
+    out, fig = tmp_path / "ac.nc", tmp_path / "ac"
+    assert main(["jellium", "ac", str(cfg), "--out", str(out), "--figure", str(fig)]) == 0
+    assert (tmp_path / "ac.png").exists() and (tmp_path / "ac.pdf").exists()
+    with xr.open_dataset(out) as ds:
+        assert ds["amplitude"].dims == ("geometry", "motion", "omega")
+        assert ds["angle"].sizes["time"] == 101
+        assert ds.attrs["energy_balance_error"] < 1e-6
+        assert "parameters" in ds.attrs and ds["r1"].attrs["units"] == "bohr"

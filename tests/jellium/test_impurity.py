@@ -165,3 +165,84 @@ def test_bad_impurity(kwargs):
     base.update(kwargs)
     with pytest.raises(ValidationError):
         check_impurity(**base)
+
+
+@pytest.fixture(scope="module")
+def rs10_static():
+    from windforce.jellium.diatomic import equilibrium_separation
+    from windforce.jellium.impurity import plasmon_edges
+
+    gas = electron_gas(10.0)
+    d = equilibrium_separation(10.0, "rmcp07_static")
+
+    def chi10(q, w):
+        return chi(q, w, 10.0, "rmcp07_static")
+
+    return gas, d, chi10, plasmon_edges(chi10, kf=gas.kF, d=d)
+
+
+def test_plasmon_edges_only_where_the_dispersion_has_a_minimum(rs10_static):
+    from windforce.jellium.impurity import plasmon_edges
+
+    gas, _, chi10, edges = rs10_static
+    (edge,) = edges
+    assert edge.kind == -1 and 0.998 * gas.wp < edge.omega < gas.wp
+    # Re 1/χ vanishes there and is stationary in q
+    inv = (1 / chi10(edge.q + np.array([-1e-4, 0.0, 1e-4]), np.full(3, edge.omega))).real
+    assert abs(inv[1]) < 1e-9 * abs(4 * np.pi / edge.q**2)
+    assert abs(inv[2] - inv[0]) < 1e-6 * abs(inv[2] - 2 * inv[1] + inv[0]) * 1e4
+    assert plasmon_edges(chi_rpa, kf=GAS.kF, d=5.0) == []  # dispersion rises from ω_p
+    g2 = electron_gas(2.0)
+    assert plasmon_edges(lambda q, w: chi(q, w, 2.0, "rmcp07"), kf=g2.kF, d=5.0) == []
+
+
+def test_edge_singularity_is_subtracted_exactly(rs10_static):
+    """A(ω) − amplitude·S(ω) is continuous across the edge; the q-quadrature converges there."""
+    gas, d, chi10, (edge,) = rs10_static
+
+    def a(w, refine=1):
+        r = friction_integrals(chi10, np.atleast_1d(w), kf=gas.kF, d=d, refine=refine)
+        return np.stack([r.self_, r.parallel, r.perpendicular])
+
+    for delta in (1e-5, 1e-7):
+        w = edge.omega * (1 + delta * np.array([-1.0, 1.0]))
+        vals = a(w)
+        reg = vals - edge.amplitude[:, None] * edge.singular(w)[None, :]
+        assert np.max(np.abs(vals)) > 10 * np.max(np.abs(reg))  # the singular part dominates
+        jump = np.abs(reg[:, 1] - reg[:, 0])
+        assert np.all(jump < 20 * np.sqrt(delta) * np.abs(reg).max())  # a sqrt kink, no 1/sqrt
+    below = edge.omega * (1 - 1e-5)  # two complex roots: the near-miss subtraction
+    np.testing.assert_allclose(a(below), a(below, 4), rtol=1e-8)
+
+
+def test_edge_step_response_is_the_transform_of_the_singularity(rs10_static):
+    """The step response's derivative h(t) transforms back to c S(ω) + c* S(−ω)*.
+
+    ∫₀^∞ h(t) e^{izt} dt at z = ω + iε by quadrature (t = s²) against
+    c (ω_e − z)^{−1/2} + c* (ω_e + z)^{−1/2}: the phase e^{iπ/4} and the normalisation.
+    """
+    from scipy import integrate
+
+    _, _, _, (edge,) = rs10_static
+    c = 0.3 - 0.7j
+    t = np.array([50.0, 400.0, 3000.0])
+    h = 1e-3
+    deriv = (edge.step_response(t + h, c) - edge.step_response(t - h, c)) / (2 * h)
+
+    def impulse(tt):
+        return 2 * (c * np.exp(1j * np.pi / 4 - 1j * edge.omega * tt) / np.sqrt(np.pi * tt)).real
+
+    np.testing.assert_allclose(deriv, impulse(t), rtol=1e-6)
+    for z in (0.5 * edge.omega + 0.01j, 1.5 * edge.omega + 0.02j):
+
+        def part(s, f, z=z):
+            return f(2 * s * impulse(s * s) * np.exp(1j * z * s * s))
+
+        num = sum(
+            sgn * integrate.quad(part, 0, 60, args=(f,), limit=2000, epsabs=1e-12)[0]
+            for sgn, f in ((1, np.real), (1j, np.imag))
+        )
+        expect = c / np.sqrt(edge.omega - z) + np.conj(c) / np.sqrt(edge.omega + z)
+        assert num == pytest.approx(expect, rel=1e-6)
+    late = edge.step_response(np.array([1e12]), c)[0]
+    assert late == pytest.approx(2 * c.real / np.sqrt(edge.omega), rel=1e-5)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from windforce.cli import main
@@ -72,3 +73,31 @@ def test_bad_input_exit_status_2(tmp_path, capsys, table, line):
     assert main(["jellium", "pulse", str(cfg), "--out", str(tmp_path / "x.nc")]) == 2
     assert "invalid" in capsys.readouterr().err
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_molecule_preset_and_current_angle(tmp_path):
+    """HD preset = explicit proton + deuteron; at an angle the components are cos/sin-weighted."""
+    xr = pytest.importorskip("xarray")
+    base = GOOD.format(shape="rectangular", extra="")
+    base = base.replace(
+        'geometries = ["perpendicular"]', 'geometries = ["parallel", "perpendicular"]'
+    )
+    runs = {}
+    for tag, impurity, angle in (
+        ("explicit", 'm1 = "proton"\nm2 = "deuteron"\nd = 5.37', ""),
+        ("preset", 'molecule = "HD"\nd = 5.37', ""),
+        ("angle", 'molecule = "HD"\nd = 5.37', "angle = 30.0"),
+    ):
+        text = base.replace('m1 = "proton"\nm2 = 3670.48\nd = 5.37', impurity)
+        text = text.replace("duration = 20000.0", f"duration = 20000.0\n{angle}")
+        cfg = tmp_path / f"{tag}.toml"
+        cfg.write_text(text)
+        out = tmp_path / f"{tag}.nc"
+        assert main(["jellium", "pulse", str(cfg), "--out", str(out)]) == 0
+        with xr.open_dataset(out) as ds:
+            runs[tag] = ds["velocity"].load()
+    xr.testing.assert_allclose(runs["explicit"], runs["preset"])
+    weights = xr.DataArray(
+        [np.cos(np.pi / 6), np.sin(np.pi / 6)], coords={"geometry": ["parallel", "perpendicular"]}
+    )
+    xr.testing.assert_allclose(runs["angle"], runs["preset"] * weights)

@@ -6,11 +6,12 @@ import pytest
 from tests.jellium.helpers import proton_deuteron
 from windforce.errors import ValidationError
 from windforce.jellium.diatomic import (
+    pulse_length,
     relaxation_rate,
     simulate_pulse,
     time_grid,
 )
-from windforce.jellium.pulses import convolve_step, make_pulse, pulse_value
+from windforce.jellium.pulses import make_pulse, pulse_response, pulse_value
 from windforce.jellium.synthesis import step_response, transfer_functions
 
 RS, KERNEL = 2.0, "rpa"
@@ -90,30 +91,48 @@ def test_vibration_pole_resolves_trace(traces):
 
 def test_rectangular_pulse_is_difference_of_steps(setup):
     spec, imp, k = setup
-    t = time_grid(1e4, 3e4, 601)
+    t = np.sort(np.random.default_rng(1).uniform(0.0, 3e4, 400))  # any times
     s = step_response(spec, "parallel", imp, k["parallel"], t)
-    v = convolve_step(t, s.cm, s.kick[0], make_pulse("rectangular", 1e4))
-    n = round(1e4 / (t[1] - t[0]))
-    expect = s.cm.copy()
-    expect[n:] -= s.cm[: t.size - n]
-    np.testing.assert_allclose(v, expect, atol=1e-15)
+    v = pulse_response(t, lambda x: np.stack(s(x)), s.kick, make_pulse("rectangular", 1e4))
+    for k in range(2):
+        expect = s(t)[k] - np.where(t >= 1e4, s(np.maximum(t - 1e4, 0.0))[k], 0.0)
+        np.testing.assert_allclose(v[k], expect, atol=1e-15)
+
+
+def test_step_response_at_other_times_matches_direct_synthesis(setup):
+    """The spline of the smooth remainder between synthesis times against a direct run."""
+    spec, imp, k = setup
+    s = step_response(spec, "parallel", imp, k["parallel"], np.array([0.0, 2e5]))
+    t = np.geomspace(1.0, 2e5, 57)
+    direct = step_response(spec, "parallel", imp, k["parallel"], t, times_per_decade=400)
+    np.testing.assert_allclose(s(t)[0], direct.cm, atol=3e-5)
+    np.testing.assert_allclose(s(t)[1], direct.relative, atol=3e-5 * np.abs(direct.relative).max())
+    assert s.interpolation_error < 3e-5
 
 
 def test_smooth_pulse_and_ac_drive(setup):
     spec, imp, k = setup
     t = time_grid(2e5, 3e5, 6001)
     s = step_response(spec, "perpendicular", imp, k["perpendicular"], t)
-    smooth = convolve_step(t, s.cm, s.kick[0], make_pulse("smooth", 2e5, ramp=2e4))
+
+    def cm(x):
+        return s(x)[0][None]
+
+    smooth = pulse_response(t, cm, s.kick[:1], make_pulse("smooth", 2e5, ramp=2e4))[0]
     assert abs(smooth[1]) < 1e-6  # no kick from a smooth switch-on
     i = np.searchsorted(t, 1.5e5)
     assert smooth[i] == pytest.approx(1.0, abs=2e-3)
     omega = 2e-4
-    ac = convolve_step(t, s.cm, s.kick[0], make_pulse("ac", 2e5, frequency=omega))
+    ac = pulse_response(t, cm, s.kick[:1], make_pulse("ac", 2e5, frequency=omega))[0]
     g_c, _ = transfer_functions(spec, np.array([omega]), "perpendicular", imp, k["perpendicular"])
     steady = (1j * g_c[0] * np.exp(-1j * omega * t)).real  # u = sin Ωt = Re[i e^{-iΩt}]
     late = (t > 1.5e5) & (t < 2e5)
     assert np.max(np.abs(ac[late] - steady[late])) < 2e-3
     assert pulse_value(make_pulse("ac", 2e5, frequency=omega), np.array([-1.0]))[0] == 0.0
+    with pytest.raises(ValidationError, match="uniform"):
+        pulse_response(
+            t[::-1].copy()[::-1] ** 1.01, cm, s.kick[0], make_pulse("ac", 2e5, frequency=omega)
+        )
 
 
 @pytest.mark.parametrize(
@@ -131,23 +150,77 @@ def test_bad_pulses(args, kwargs):
         make_pulse(*args, **kwargs)
 
 
-@pytest.mark.slow
-def test_refinement_changes_traces_below_1e4_of_peak(setup, traces):
-    """Doubling the q panels, the ω-spectrum density and the synthesis grid."""
-    _spec, imp, _k = setup
+def _refinement_change(rs, kernel):
+    """Max change/peak of each trace when the q panels, the ω-spectrum and synthesis double."""
+    from windforce.jellium.diatomic import equilibrium_separation, spectrum_for, stiffness
     from windforce.jellium.electron_gas import electron_gas
+    from windforce.jellium.impurity import check_impurity
     from windforce.jellium.response import chi
     from windforce.jellium.synthesis import friction_spectrum
+    from windforce.units import DEUTERON_MASS, PROTON_MASS
 
-    gas = electron_gas(RS)
+    gas = electron_gas(rs)
+    d = equilibrium_separation(rs, kernel)
+    spec = spectrum_for(rs, kernel, d)
+    imp = check_impurity(1.0, 1.0, PROTON_MASS, DEUTERON_MASS, d)
+    T = pulse_length([(spec, imp, stiffness(d, rs, kernel, 1.0, 1.0))])
+    pulse = make_pulse("rectangular", T)
+    t = np.linspace(0.0, 2.0 * T, 3001)
+    base = simulate_pulse(rs, kernel, pulse, spectrum=spec, t=t)
     fine = friction_spectrum(
-        lambda q, w: chi(q, w, RS, KERNEL),
+        lambda q, w: chi(q, w, rs, kernel),
         kf=gas.kF,
-        d=imp.d,
+        d=d,
         refine=2,
         points_per_decade=24,
-        tol=3e-4,
+        tol=1e-4,
     )
-    r = simulate_pulse(RS, KERNEL, traces.pulse, spectrum=fine, n_t=3001, points_per_decade=400)
-    for key, v in traces.velocity.items():
-        assert np.max(np.abs(r.velocity[key] - v)) < 1e-4 * np.max(np.abs(v)), key
+    ref = simulate_pulse(rs, kernel, pulse, spectrum=fine, t=t, points_per_decade=400)
+    change = {
+        key: float(np.max(np.abs(ref.velocity[key] - v)) / np.max(np.abs(v)))
+        for key, v in base.velocity.items()
+    }
+    return change, base
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("rs", "kernel"), [(2.0, "rpa"), (6.0, "rmcp07"), (10.0, "rmcp07_static"), (10.0, "rpa")]
+)
+def test_refinement_changes_traces_below_1e4_of_peak(rs, kernel):
+    """Doubling the q panels, the ω-spectrum density and the synthesis grid.
+
+    r_s = 10 with the static kernel has a plasmon dispersion with a minimum below ω_p
+    (an inverse-square-root edge of A(ω)), synthesised exactly (PlasmonEdge, EdgeBand).
+    """
+    change, base = _refinement_change(rs, kernel)
+    for key, c in change.items():
+        assert c < 1e-4, (key, c)
+    for step in base.steps.values():  # the sampled traces follow the synthesis to 1e-4
+        assert step.interpolation_error < 1e-4
+    assert (len(base.spectrum.edges) == 1) == (rs == 10.0 and kernel == "rmcp07_static")
+
+
+def test_pulse_length_bounds_the_settling_in_both_geometries(setup):
+    """T from the slowest relevant Markovian mode: |1 − V_c(T⁻)| ≤ tol in both geometries.
+
+    Across the axis the slow mixed c.m.-rotation mode is slower than Γ_cc, which
+    a rule from the parallel rates alone misses (there |1 − V_c| would be 2.7e-4).
+    """
+    from windforce.jellium.vibrations import markov_modes
+
+    spec, imp, k = setup
+    tol = 1e-5
+    T = pulse_length([(spec, imp, k)], tol=tol)
+    t = np.array([0.0, T])
+    for g in ("parallel", "perpendicular"):
+        s = step_response(spec, g, imp, k[g], t)
+        assert abs(1.0 - s.cm[-1]) <= tol
+        bound = markov_modes(spec, imp, k[g], g).cm_bound(T)[0]
+        assert abs(1.0 - s.cm[-1]) <= bound * 1.05 + 1e-9  # the Markovian bound holds
+    perp = markov_modes(spec, imp, k["perpendicular"], "perpendicular")
+    assert perp.cm_rates().min() < relaxation_rate(spec, imp, "parallel")
+    s = step_response(
+        spec, "perpendicular", imp, 0.0, np.array([0.0, 10.0 / relaxation_rate(spec, imp)])
+    )
+    assert abs(1.0 - s.cm[-1]) > 1e-4  # the old rule, T = 10/Γ_cc, leaves this much

@@ -21,50 +21,58 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from pathlib import Path
-
-import numpy as np
 
 import windforce.cli as _cli_package
-from windforce.errors import ValidationError, check_range
 
 __all__ = ["parse_grid", "register"]
 
+#: Largest number of values a grid argument may ask for (before any allocation).
+_MAX_GRID = 10_000_000
 
-def parse_grid(name: str, text: str) -> np.ndarray:
+
+def parse_grid(name: str, text: str):
     """Parse ``start:stop:num`` (inclusive linspace) or ``x,y,...`` into an array."""
+    import numpy as np
+
+    from windforce.errors import ValidationError
+
+    allowed = "a list 'x,y,...' or a range 'start:stop:num' of finite numbers"
     try:
         if ":" in text:
             start, stop, num = text.split(":")
             n = int(num)
-            if n < 1:
-                raise ValueError
-            return np.linspace(float(start), float(stop), n)
-        return np.array([float(v) for v in text.split(",")])
+            if not 1 <= n <= _MAX_GRID:
+                raise ValidationError(name, text, f"{allowed}, 1 <= num <= {_MAX_GRID:g}")
+            values = np.linspace(float(start), float(stop), n)
+        else:
+            values = np.array([float(v) for v in text.split(",")])
     except ValueError:
-        raise ValidationError(
-            name, text, "a list 'x,y,...' or a range 'start:stop:num' of numbers"
-        ) from None
+        raise ValidationError(name, text, allowed) from None
+    if not np.all(np.isfinite(values)):
+        raise ValidationError(name, text, allowed)
+    return values
 
 
 def _output_format(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".nc", ".csv"):
-        raise ValidationError("out", path, "a file name ending in .nc (NetCDF) or .csv")
-    return suffix[1:]
+    from windforce.io import check_output_path
+
+    return check_output_path(path, name="--out", suffixes=(".nc", ".csv")).suffix.lower()[1:]
 
 
 def _run_response(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from windforce.errors import check_choice, check_range
     from windforce.jellium import chi, electron_gas, lindhard, xc_kernel
     from windforce.jellium.kernels import KERNELS
+    from windforce.jellium.lindhard import broadcast_grid
 
     fmt = _output_format(args.out)
     gas = electron_gas(args.rs)
+    check_choice("kernel", args.kernel, KERNELS)
     q = check_range("q", parse_grid("q", args.q), 0.0)
     w = check_range("omega", parse_grid("omega", args.omega), 0.0)
-    if args.kernel not in KERNELS:
-        raise ValidationError("kernel", args.kernel, "one of " + ", ".join(KERNELS))
-    qq, ww = q[:, None], w[None, :]
+    qq, ww = broadcast_grid(q[:, None], w[None, :])  # refuses a grid that does not fit
     data = {
         "chi_s": lindhard(qq, ww, gas.rs),
         "fxc": xc_kernel(qq, ww, gas.rs, args.kernel),
@@ -114,9 +122,11 @@ def _run_response(args: argparse.Namespace) -> int:
 
 
 def _run_pair(args: argparse.Namespace) -> int:
+    from windforce.errors import check_range
     from windforce.jellium.pair import PairInteraction, pair_interaction
 
     fmt = _output_format(args.out)
+    check_range("tol", args.tol, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     d = check_range("d", parse_grid("d", args.d), 0.0, low_inclusive=False)
     p = pair_interaction(d, args.rs, args.Z1, args.Z2, args.kernel, tol=args.tol)
     cols = {
@@ -154,10 +164,11 @@ def _run_pair(args: argparse.Namespace) -> int:
 
 
 def _kernel_arg(p: argparse.ArgumentParser, default: str) -> None:
-    from windforce.jellium.kernels import KERNELS
-
     p.add_argument(
-        "--kernel", default=default, help=f"xc kernel: {', '.join(KERNELS)} (default {default})"
+        "--kernel",
+        default=default,
+        help="xc kernel: rpa, alda, mcp07, mcp07_dynamic, rmcp07, rmcp07_static "
+        f"(default {default})",
     )
 
 
@@ -186,7 +197,9 @@ def _register_builtin(jsub: argparse._SubParsersAction) -> None:
     p.add_argument("--Z1", type=float, default=1.0, help="charge of nucleus 1 (default 1)")
     p.add_argument("--Z2", type=float, default=1.0, help="charge of nucleus 2 (default 1)")
     p.add_argument("--d", required=True, help="separations, bohr (> 0)")
-    p.add_argument("--tol", type=float, default=1e-7, help="accepted error of the brackets")
+    p.add_argument(
+        "--tol", type=float, default=1e-7, help="accepted error of the brackets, in (0, 1)"
+    )
     p.add_argument("--out", required=True, help="output file, .nc or .csv")
     p.set_defaults(func=_run_pair)
 

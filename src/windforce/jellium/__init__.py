@@ -20,6 +20,14 @@ pair_energy, pair_force, pair_interaction, equilibrium_separations
     Static pair interaction of two nuclei, Eqs. 8-10, with error estimates.
 PairIntegrals, q_grid
     The reusable q-quadrature of Eqs. 9-10 (graded at 2k_F, analytic tail).
+
+The impurity dynamics live in submodules (docs/jellium_dynamics.md,
+docs/jellium_nanomotor.md): ``impurity`` (Eqs. 12-13 reduced, friction integrals,
+plasmon edges, hydrogen isotopes), ``synthesis`` (causal Fourier synthesis),
+``pulses`` (Eq. 14), ``diatomic`` (``simulate_pulse``, the pulse-length rule),
+``vibrations`` (analysis, Markovian modes), ``nanomotor`` (the AC-driven motor:
+linear AC response, nonlinear equations of motion) and ``inputs`` (the TOML
+inputs of the commands).
 """
 
 from windforce.jellium.electron_gas import ElectronGas, check_rs, electron_gas

@@ -31,23 +31,48 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from scipy import optimize, special
+from scipy.constants import physical_constants
 
 from windforce.errors import ConvergenceError, check_choice, check_range
 
 __all__ = [
     "GEOMETRIES",
+    "MOLECULES",
+    "NUCLEI",
     "FrictionIntegrals",
     "Impurity",
+    "PlasmonEdge",
+    "cartesian_response",
     "check_impurity",
     "coupling_coefficients",
     "direct_coupling",
     "friction_integrals",
+    "friction_tensor",
+    "molecule",
     "pair_weight",
+    "plasmon_edges",
     "response_system",
     "velocity_response",
 ]
 
 GEOMETRIES = ("parallel", "perpendicular")
+
+#: Bare nuclei of hydrogen: (charge Z in e, mass in m_e), CODATA via scipy.constants.
+NUCLEI: dict[str, tuple[float, float]] = {
+    "proton": (1.0, physical_constants["proton-electron mass ratio"][0]),
+    "deuteron": (1.0, physical_constants["deuteron-electron mass ratio"][0]),
+    "triton": (1.0, physical_constants["triton-electron mass ratio"][0]),
+}
+#: Diatomic presets: (nucleus 1, nucleus 2); the lighter nucleus is nucleus 1.
+MOLECULES: dict[str, tuple[str, str]] = {
+    "H2": ("proton", "proton"),
+    "HD": ("proton", "deuteron"),
+    "HT": ("proton", "triton"),
+    "D2": ("deuteron", "deuteron"),
+    "DT": ("deuteron", "triton"),
+    "T2": ("triton", "triton"),
+}
 
 ChiFunc = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -79,6 +104,13 @@ def check_impurity(z1: float, z2: float, m1: float, m2: float, d: float) -> Impu
     for name, value in (("m1", m1), ("m2", m2), ("d", d)):
         check_range(name, value, 0.0, low_inclusive=False)
     return Impurity(float(z1), float(z2), float(m1), float(m2), float(d))
+
+
+def molecule(name: str, d: float) -> Impurity:
+    """The preset diatomic ``name`` (:data:`MOLECULES`: H2, HD, HT, D2, DT, T2) at separation d."""
+    n1, n2 = MOLECULES[check_choice("molecule", name, MOLECULES)]
+    (z1, m1), (z2, m2) = NUCLEI[n1], NUCLEI[n2]
+    return check_impurity(z1, z2, m1, m2, d)
 
 
 def pair_weight(x: np.ndarray, geometry: str) -> np.ndarray:
@@ -155,15 +187,89 @@ def _hidden_pairs(
     return rows, q[rows, c], q[rows, c + 2], np.nanmax(np.abs(y), axis=1)[rows]
 
 
+class NearMiss(NamedTuple):
+    """A sharp peak of χ(q, ω) in q without a real root: 1/χ ≈ a (q − q0)² + c, Re(c/a) > 0."""
+
+    index: int
+    q0: float
+    a: complex
+    c: complex
+
+
+def _near_misses(
+    chi: ChiFunc, omega: np.ndarray, y: np.ndarray, q: np.ndarray, width: np.ndarray
+) -> list[NearMiss]:
+    """Extrema of Re 1/χ (sampled as ``y`` on ``q``, one row per ω) that stop short of zero.
+
+    Below the minimum ω_m of a plasmon dispersion the two plasmon roots have
+    merged into a complex pair: 1/χ(q) ≈ a (q − q0)² + c has no real zero, but χ
+    has a peak of width sqrt(c/a) → 0 as ω → ω_m. Every extremum whose parabola
+    (through three samples) has a vertex closer to zero than a peak of ``width``
+    (per row) would have is polished by Newton steps on d(1/χ)/dq and returned.
+    """
+    y0, y1, y2 = y[:, :-2], y[:, 1:-1], y[:, 2:]
+    step = q[:, 1:2] - q[:, 0:1]
+    curv = (y2 - 2.0 * y1 + y0) / step**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = y1 - (y2 - y0) ** 2 / (8.0 * curv * step**2)
+        cand = (
+            ((y1 - y0) * (y2 - y1) < 0)
+            & (np.sign(vertex) == np.sign(y1))
+            & (np.abs(vertex) < 0.5 * np.abs(curv) * width[:, None] ** 2)
+            & np.isfinite(vertex)
+        )
+    rows, col = np.nonzero(cand)
+    if rows.size == 0:
+        return []
+    q0, h = q[rows, col + 1], 0.25 * step[rows, 0]
+    w = np.broadcast_to(omega[rows], (3, rows.size))
+    for _ in range(6):  # Newton on the derivative, central differences
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = 1.0 / chi(np.stack([q0 - h, q0, q0 + h]), w)
+        d1 = (inv[2].real - inv[0].real) / (2.0 * h)
+        d2 = (inv[2].real - 2.0 * inv[1].real + inv[0].real) / h**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            move = np.clip(-d1 / d2, -4.0 * h, 4.0 * h)
+        move = np.where(np.isfinite(move), move, 0.0)
+        q0 = q0 + move
+        h = np.maximum(0.25 * np.abs(move), 1e-9 * q0)
+    h = 1e-4 * np.maximum(step[rows, 0], 1e-6 * q0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = 1.0 / chi(np.stack([q0 - h, q0, q0 + h]), w)
+    a2 = 0.5 * (inv[2] - 2.0 * inv[1] + inv[0]) / h**2
+    out = []
+    for n in range(rows.size):
+        ratio = inv[1, n] / a2[n]
+        if np.isfinite(ratio) and ratio.real > 0 and q[rows[n], 0] < q0[n] < q[rows[n], -1]:
+            out.append(NearMiss(int(rows[n]), float(q0[n]), complex(a2[n]), complex(inv[1, n])))
+    return out
+
+
+def _pair_term(a: complex, c: complex, q0: float, q1: float, q2: float) -> complex:
+    """∫_{q1}^{q2} dq / (a (q − q0)² + c) for Re(c/a) > 0 (the two roots off the real axis)."""
+    beta = np.sqrt(c / a)  # Re β > 0: q − q0 ∓ iβ never crosses the branch cut of log
+    x1, x2 = q1 - q0, q2 - q0
+    logs = np.log(x2 - 1j * beta) - np.log(x1 - 1j * beta)
+    logs -= np.log(x2 + 1j * beta) - np.log(x1 + 1j * beta)
+    return complex(logs / (2j * beta * a))
+
+
 def _scan_roots(
-    chi: ChiFunc, omega: np.ndarray, a: np.ndarray, b: np.ndarray, n_scan: int = 257
-) -> list[tuple[int, float, float, float]]:
+    chi: ChiFunc,
+    omega: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    width: np.ndarray,
+    n_scan: int = 257,
+) -> tuple[list[tuple[int, float, float, float]], list[NearMiss]]:
     """Sharp peaks of χ(q, ω) on (a_i, b_i): roots of Re[1/χ] where Im[1/χ] is small.
 
     Outside the particle-hole continuum static kernels give an undamped
     plasmon, 1/χ ≈ s (q − q_r) + i0⁺ (retarded): a δ-function in Im χ.
-    Returns (index of ω, q_r, s, Im 1/χ(q_r) ≥ 0). All ω are scanned in one
-    vectorised pass; roots are polished by bisection scans and Newton steps.
+    Returns the roots (index of ω, q_r, s, Im 1/χ(q_r) ≥ 0) and the near misses
+    (:func:`_near_misses`, peaks narrower than ``width`` without a real root).
+    All ω are scanned in one vectorised pass; roots are polished by bisection
+    scans and Newton steps.
     """
     frac = np.linspace(0.0, 1.0, n_scan)
     frac[0], frac[-1] = 1e-9, 1.0 - 1e-9  # roots right at a segment end (a continuum edge)
@@ -174,6 +280,7 @@ def _scan_roots(
         re = (1.0 / chi(q[ok], w[ok])).real
     full = np.full(q.shape, np.nan)
     full[ok] = re
+    misses = _near_misses(chi, omega, full, q, width)
 
     def dinv(qq: np.ndarray, ww: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -202,7 +309,7 @@ def _scan_roots(
         z_y = np.abs(r[~done]).max(axis=1)[h_idx] if h_idx.size else h_lo
         z_idx, z_lo, z_hi = z_idx[~done][h_idx], h_lo, h_hi
     if idx.size == 0:
-        return []
+        return [], misses
     wi = omega[idx]
 
     for _ in range(3):  # shrink the brackets 32-fold each pass
@@ -213,11 +320,21 @@ def _scan_roots(
         lo, hi = sub[rows, k], sub[rows, k + 1]
     qr = 0.5 * (lo + hi)
     a_row, b_row = a[idx], b[idx]
-    for _ in range(3):  # Newton polish with a central-difference slope
-        h = np.minimum(1e-3 * (hi - lo) + 1e-12 * qr, 0.25 * np.minimum(qr - a_row, b_row - qr))
+    # slopes by central differences over a step well above rounding (Re 1/χ is a
+    # difference of terms ~4π/q²) but below the distance to the neighbouring root
+    gap = (b_row - a_row) / (n_scan - 1)
+    for n in range(qr.size):
+        other = qr[(idx == idx[n]) & (np.arange(qr.size) != n)]
+        if other.size:
+            gap[n] = min(gap[n], float(np.min(np.abs(other - qr[n]))))
+    for _ in range(4):  # Newton polish
+        h = 1e-2 * np.minimum(gap, np.minimum(qr - a_row, b_row - qr))
         dd = dinv(np.stack([qr - h, qr, qr + h]), np.broadcast_to(wi, (3, qr.size)))
         slope = (dd[2].real - dd[0].real) / (2.0 * h)
-        qr = np.clip(qr - dd[1].real / slope, lo, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(slope != 0, dd[1].real / slope, 0.0)
+        qr = np.clip(qr - step, lo, hi)
+    h = 1e-2 * np.minimum(gap, np.minimum(qr - a_row, b_row - qr))
     dd = dinv(np.stack([qr - h, qr, qr + h]), np.broadcast_to(wi, (3, qr.size)))
     slope = (dd[2].real - dd[0].real) / (2.0 * h)
     found = []
@@ -226,7 +343,7 @@ def _scan_roots(
         im = float(max(dd[1, n].imag, 0.0))
         if genuine and slope[n] != 0 and im / abs(slope[n]) < 0.5 * (b[idx[n]] - a[idx[n]]):
             found.append((int(idx[n]), float(qr[n]), float(slope[n]), im))
-    return found
+    return found, misses
 
 
 def _log_term(slope: float, im: float, q1: float, q2: float, qr: float) -> complex:
@@ -266,19 +383,25 @@ def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -
     seg_w = np.array([omega[i] for i, _, _ in segs])
     seg_a = np.array([a for _, a, _ in segs])
     seg_b = np.array([b for _, _, b in segs])
-    sel = np.arange(seg_w.size)  # sharp peaks: plasmons, also just inside the continuum
+    # sharp peaks: plasmons, also just inside the continuum, and near misses below the
+    # minimum of a plasmon dispersion narrower than a tenth of a panel
+    roots, misses = _scan_roots(chi, seg_w, seg_a, seg_b, np.minimum(h_max, 0.1 * (seg_b - seg_a)))
     roots_by_seg: dict[int, list[tuple[float, float, float]]] = {}
-    for k, qr, slope, im in _scan_roots(chi, seg_w[sel], seg_a[sel], seg_b[sel]):
-        roots_by_seg.setdefault(int(sel[k]), []).append((qr, slope, im))
+    for k, qr, slope, im in roots:
+        roots_by_seg.setdefault(k, []).append((qr, slope, im))
+    misses_by_seg: dict[int, list[NearMiss]] = {}
+    for miss in misses:
+        misses_by_seg.setdefault(miss.index, []).append(miss)
     gx, gw = _gauss(10)
     nodes, weights, owner = [], [], []
     total = np.zeros((3, omega.size), dtype=complex)
     for s_idx, (i, a, b) in enumerate(segs):
         roots = roots_by_seg.get(s_idx, [])
+        near = misses_by_seg.get(s_idx, [])
         n = max(2 * refine, int(np.ceil((b - a) / h_max)))
         h = (b - a) / n
         parts = [np.linspace(a, b, n + 1)]
-        for c in (a, b, *[r[0] for r in roots]):
+        for c in (a, b, *[r[0] for r in roots], *[m.q0 for m in near]):
             parts.append(
                 np.clip(c + np.outer([-1.0, 1.0], h * 0.3 ** np.arange(1, 8)), a, b).ravel()
             )
@@ -290,6 +413,8 @@ def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -
         owner.append(np.full(nodes[-1].size, s_idx))
         for qr, slope, im in roots:
             total[:, i] += _weights(np.array([qr]), d)[:, 0] * _log_term(slope, im, a, b, qr)
+        for m in near:
+            total[:, i] += _weights(np.array([m.q0]), d)[:, 0] * _pair_term(m.a, m.c, m.q0, a, b)
     q = np.concatenate(nodes)
     wq = np.concatenate(weights)
     own = np.concatenate(owner)
@@ -300,6 +425,11 @@ def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -
         for qr, slope, im in roots:
             w_r = _weights(np.array([qr]), d)[:, 0]
             integrand[:, m] -= w_r[:, None] / (slope * (q[m] - qr) + 1j * im)[None, :]
+    for s_idx, near in misses_by_seg.items():
+        m = own == s_idx
+        for miss in near:
+            w_r = _weights(np.array([miss.q0]), d)[:, 0]
+            integrand[:, m] -= w_r[:, None] / (miss.a * (q[m] - miss.q0) ** 2 + miss.c)[None, :]
     omega_index = np.array([i for i, _, _ in segs])[own]
     for c in range(3):
         contrib = integrand[c] * wq
@@ -307,6 +437,111 @@ def _radial(chi: ChiFunc, omega: np.ndarray, kf: float, d: float, refine: int) -
             omega_index, contrib.imag, omega.size
         )
     return total
+
+
+class PlasmonEdge(NamedTuple):
+    """An inverse-square-root edge of A(ω) at a stationary point of the plasmon dispersion.
+
+    Near a minimum (``kind`` = −1) or maximum (+1) of ω_pl(q) at (q, ω), Re 1/χ ≈
+    a (q − q_e)² + b (ω − ω_e) (b > 0, retarded), and each radial integral has the
+    singular part ``amplitude`` × S(ω), S = (ω_e − ω − i0)^{−1/2} at a minimum and
+    (ω − ω_e + i0)^{−1/2} at a maximum: amplitude = kind · 8w(q_e) π / sqrt(|a| b)
+    with w the angular weights (1/3, parallel, perpendicular).
+    """
+
+    omega: float
+    q: float
+    kind: int
+    amplitude: np.ndarray
+
+    def singular(self, omega: np.ndarray | complex) -> np.ndarray:
+        """S(ω) for real ω (the retarded boundary value) or complex ω off the branch cut."""
+        w = np.asarray(omega)
+        if np.iscomplexobj(w) and np.any(w.imag != 0):
+            arg = (self.omega - w) if self.kind < 0 else (w - self.omega)
+            return 1.0 / np.sqrt(arg.astype(complex))
+        w = w.real.astype(float)
+        x = (self.omega - w) if self.kind < 0 else (w - self.omega)
+        # boundary values: (x − i0)^{−1/2} at a minimum, (x + i0)^{−1/2} at a maximum
+        sign = -1.0 if self.kind < 0 else 1.0
+        root = np.where(x >= 0, np.sqrt(np.abs(x)) + 0j, sign * 1j * np.sqrt(np.abs(x)))
+        with np.errstate(divide="ignore"):
+            return 1.0 / root
+
+    def step_response(self, t: np.ndarray, coefficient: complex) -> np.ndarray:
+        """Response to a unit step at t = 0 of the causal, real signal c S(ω) + c* S(−ω)*.
+
+        The impulse response of c S(ω) is c e^{±iπ/4} e^{−iω_e t}/sqrt(π t) (t > 0; +
+        at a minimum), so the step response is 2 Re[c e^{±iπ/4} ∫₀^t e^{−iω_e t'} t'^{−1/2}
+        dt' / √π], the integral sqrt(2π/ω_e) [C(x) − i S(x)] with Fresnel C, S at
+        x = sqrt(2 ω_e t/π). Tends to 2 Re(c)/sqrt(ω_e) = c S(0) + c* S(0)* at large t.
+        """
+        t = np.maximum(np.asarray(t, dtype=float), 0.0)
+        s_f, c_f = special.fresnel(np.sqrt(2.0 * self.omega * t / np.pi))
+        integral = np.sqrt(2.0 * np.pi / self.omega) * (c_f - 1j * s_f)
+        phase = np.exp(-1j * np.pi / 4.0 * self.kind)
+        return 2.0 * (coefficient * phase * integral / np.sqrt(np.pi)).real
+
+
+def plasmon_edges(chi: ChiFunc, *, kf: float, d: float, n_scan: int = 200) -> list[PlasmonEdge]:
+    """Stationary points of an undamped plasmon dispersion ω_pl(q) inside (0, ω_pl(0⁺)).
+
+    The dispersion is the root of Re 1/χ(q, ω) above the particle-hole continuum
+    (ω > q k_F + q²/2), found by vectorised bisection on ``n_scan`` wavevectors in
+    (0, 2k_F); interior extrema are polished by Brent's method. Where the plasmon is
+    damped (Im 1/χ ≠ 0, dynamic kernels) there are none. Each extremum gives an
+    inverse-square-root singularity of the friction integrals A(ω) (:class:`PlasmonEdge`).
+    """
+    qs = np.linspace(0.0, 2.0 * kf, n_scan + 1)[1:]
+
+    def inv(q: np.ndarray, w: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 / chi(np.asarray(q, dtype=float), np.asarray(w, dtype=float))
+
+    w_p = np.sqrt(4.0 * kf**3 / (3.0 * np.pi))  # the plasma frequency (4πn)^{1/2}
+    probe = complex(inv(0.05 * kf, w_p))
+    if abs(probe.imag) > 1e-12 * abs(probe):
+        return []  # a damped plasmon (dynamic kernel): no sharp edge
+
+    def dispersion(q: np.ndarray) -> np.ndarray:
+        edge = q * kf + 0.5 * q * q
+        lo, hi = edge * (1.0 + 1e-9), edge + 4.0 * kf * kf + 1.0
+        ok = (inv(q, lo).real < 0) & (inv(q, hi).real > 0)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = inv(q, mid).real < 0
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return np.where(ok, 0.5 * (lo + hi), np.nan)
+
+    w_pl = dispersion(qs)
+    edges = []
+    for j in range(1, qs.size - 1):
+        trio = w_pl[j - 1 : j + 2]
+        if not np.all(np.isfinite(trio)):
+            continue
+        kind = (
+            -1 if trio[1] < min(trio[0], trio[2]) else 1 if trio[1] > max(trio[0], trio[2]) else 0
+        )
+        if kind == 0:
+            continue
+        res = optimize.minimize_scalar(
+            lambda q, kind=kind: -kind * float(dispersion(np.array([q]))[0]),
+            bounds=(qs[j - 1], qs[j + 1]),
+            method="bounded",
+            options={"xatol": 1e-10 * kf},
+        )
+        q_e = float(res.x)
+        w_e = float(dispersion(np.array([q_e]))[0])
+        if abs(inv(q_e, w_e).imag) > 1e-10 * abs(inv(q_e, 2.0 * w_e)):
+            continue  # a damped plasmon: no sharp edge
+        hq, hw = 1e-3 * q_e, 1e-6 * w_e
+        r = inv(q_e + hq * np.array([-1.0, 0.0, 1.0]), np.full(3, w_e)).real
+        a2 = 0.5 * (r[2] - 2.0 * r[1] + r[0]) / hq**2
+        rw = inv(np.full(2, q_e), w_e + hw * np.array([-1.0, 1.0])).real
+        b = (rw[1] - rw[0]) / (2.0 * hw)
+        amp = kind * _weights(np.array([q_e]), d)[:, 0] * np.pi / np.sqrt(abs(a2) * b)
+        edges.append(PlasmonEdge(w_e, q_e, kind, amp))
+    return edges
 
 
 def friction_integrals(
@@ -380,6 +615,54 @@ def coupling_coefficients(
     a_rc = (z2**2 / m2 - z1**2 / m1) * a_self + (1.0 / m2 - 1.0 / m1) * z1 * z2 * a_pair
     a_rr = ((m1 * z2**2 / m2 + m2 * z1**2 / m1) * a_self - 2.0 * z1 * z2 * a_pair) / mc
     return a_cc, a_cr, a_rc, a_rr
+
+
+def friction_tensor(
+    a_self: complex, a_par: complex, a_perp: complex, imp: Impurity, axis: np.ndarray
+) -> np.ndarray:
+    """The 6×6 coupling of the nuclei's Cartesian velocities (V1, V2) for an axis n̂.
+
+    Blocks T_11 = Z1² a_s 1, T_22 = Z2² a_s 1, T_12 = T_21 = Z1 Z2 [a_∥ n̂n̂ + a_⊥ (1 − n̂n̂)]:
+    the friction integrals (A(ω), or the ω → 0 coefficients η) before the reduction to
+    c.m. and relative motion. The force on nucleus α is −Σ_β T_αβ (V_β − u) (times −i/ω
+    for A(ω)).
+    """
+    n = np.asarray(axis, dtype=float)
+    n = n / np.linalg.norm(n)
+    nn = np.outer(n, n)
+    pair = imp.z1 * imp.z2 * (a_par * nn + a_perp * (np.eye(3) - nn))
+    eye = np.eye(3) * a_self
+    return np.block([[imp.z1**2 * eye, pair], [pair, imp.z2**2 * eye]])
+
+
+def cartesian_response(
+    omega: float,
+    a: tuple[complex, complex, complex],
+    imp: Impurity,
+    stiffness: tuple[float, float],
+    axis: np.ndarray,
+    current: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """V_c, V_r (3-vectors per unit drift velocity) for a current along any direction.
+
+    Newton's equations for each nucleus in Cartesian components (Eqs. 12–13 before
+    the c.m./relative reduction), at one ω > 0:
+    Σ_β T_αβ V_β + H (V_α − V_β) − ω² M_α V_α = ω² Z_α u + Σ_β T_αβ u, with T from
+    :func:`friction_tensor` (a = (A_s, A_∥, A_⊥)), H = U'' n̂n̂ + (U'/d)(1 − n̂n̂)
+    (``stiffness``) and u the unit vector ``current``.
+    """
+    n = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
+    u = np.asarray(current, dtype=float)
+    w2 = float(omega) ** 2
+    t_full = friction_tensor(*a, imp, n)
+    nn = np.outer(n, n)
+    h = stiffness[0] * nn + stiffness[1] * (np.eye(3) - nn)
+    mass = np.repeat([imp.m1, imp.m2], 3)
+    lhs = t_full + np.block([[h, -h], [-h, h]]) - w2 * np.diag(mass)
+    rhs = w2 * np.concatenate([imp.z1 * u, imp.z2 * u]) + t_full @ np.concatenate([u, u])
+    v = np.linalg.solve(lhs, rhs)
+    v1, v2 = v[:3], v[3:]
+    return (imp.m1 * v1 + imp.m2 * v2) / imp.mc, v2 - v1
 
 
 def direct_coupling(imp: Impurity) -> tuple[float, float]:

@@ -36,7 +36,7 @@ from scipy import special
 from windforce.errors import ValidationError, check_choice
 from windforce.jellium.electron_gas import electron_gas
 from windforce.jellium.lda import alda_kernel, correlation_energy, infinite_frequency_kernel
-from windforce.jellium.lindhard import check_frequency, check_wavevector
+from windforce.jellium.lindhard import broadcast_grid, check_frequency, check_wavevector
 
 __all__ = [
     "DYNAMIC_KERNELS",
@@ -188,7 +188,7 @@ def xc_kernel(
     gas = electron_gas(rs)
     q = check_wavevector(q).astype(float)
     omega = check_frequency(omega, allow_complex=kernel not in DYNAMIC_KERNELS)
-    qb, wb = np.broadcast_arrays(q, omega)
+    qb, wb = broadcast_grid(q, omega)
     if kernel == "rpa":
         return np.zeros(qb.shape, dtype=complex)
     correlation = _CORRELATION[kernel]

@@ -39,15 +39,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from windforce.errors import ValidationError, check_finite, check_range
+from windforce.errors import ValidationError, check_finite, check_memory, check_range
 from windforce.jellium.electron_gas import electron_gas
 
-__all__ = ["check_frequency", "check_wavevector", "lindhard"]
+__all__ = ["broadcast_grid", "check_frequency", "check_wavevector", "lindhard"]
 
 _NU_BIG = 3.0  # |ν| above which the large-ν series is used
 _TAYLOR_EPS = 0.02  # small-z Taylor series where z <= eps * min|u ∓ 1|
 _NTERMS = 18  # 3**(-2*18) ~ 1e-17
 _C = np.array([4.0 / ((2 * k + 1) * (2 * k + 3)) for k in range(_NTERMS)])
+_BYTES_PER_POINT = 400  # the result and the temporaries of one (q, ω) point
+
+
+def broadcast_grid(q: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Broadcast q against ω, refusing a grid whose evaluation would not fit in memory."""
+    shape = np.broadcast_shapes(np.shape(q), np.shape(omega))
+    size = float(np.prod(shape, dtype=float))
+    if size > 1e6:
+        from windforce.errors import available_memory
+
+        limit_points = 0.5 * available_memory() / _BYTES_PER_POINT
+        check_memory(
+            "q x omega grid",
+            shape,
+            size * _BYTES_PER_POINT,
+            fits=f"at most {limit_points:.3g} (q, omega) points",
+        )
+    return np.broadcast_arrays(q, omega)
 
 
 def check_wavevector(q: np.ndarray | float) -> np.ndarray:
@@ -210,7 +228,7 @@ def lindhard(q: np.ndarray | float, omega: np.ndarray | complex, rs: float) -> n
     gas = electron_gas(rs)
     q = check_wavevector(q).astype(float)
     omega = check_frequency(omega)
-    qb, wb = np.broadcast_arrays(q, omega)
+    qb, wb = broadcast_grid(q, omega)
     shape = qb.shape
     qf = qb.ravel()
     wf = wb.ravel()

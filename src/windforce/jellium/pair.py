@@ -32,7 +32,13 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy import optimize, special
 
-from windforce.errors import ConvergenceError, ValidationError, check_choice, check_range
+from windforce.errors import (
+    ConvergenceError,
+    ValidationError,
+    check_choice,
+    check_memory,
+    check_range,
+)
 from windforce.jellium.electron_gas import electron_gas
 from windforce.jellium.kernels import KERNELS
 from windforce.jellium.response import chi
@@ -48,12 +54,15 @@ __all__ = [
     "pair_force",
     "pair_interaction",
     "q_grid",
+    "q_grid_size",
 ]
 
 # (nodes per panel, grading levels towards 2kF, Q/kF) of the base and the check resolution
 _RESOLUTIONS = ((8, 12, 12.0), (12, 18, 20.0))
 _X_ASYMPTOTIC = 40.0
 _CHUNK = 2_000_000  # largest d x q matrix held at once
+_BYTES_PER_NODE = 400  # the grid, χ(q, 0) and its temporaries, per q node
+_BYTES_FIXED = 100e6  # the d x q chunks
 
 
 class Estimate(NamedTuple):
@@ -87,6 +96,15 @@ class PairInteraction:
     curvature_error: np.ndarray
 
 
+def q_grid_size(
+    kF: float, d_max: float, *, nodes: int = 10, grading: int = 14, q_max: float | None = None
+) -> int:
+    """An upper bound on the number of nodes :func:`q_grid` returns (no allocation)."""
+    q_max = 16.0 * kF if q_max is None else float(q_max)
+    h_max = min(np.pi / d_max, 0.5 * kF)
+    return int(nodes * (np.ceil(q_max / h_max) + 2 * grading + 3))
+
+
 def q_grid(
     kF: float, d_max: float, *, nodes: int = 10, grading: int = 14, q_max: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +133,13 @@ def q_grid(
         qs.append((0.5 * (sub[:-1] + sub[1:])[:, None] + half * x).ravel())
         ws.append((half * w).ravel())
     return np.concatenate(qs), np.concatenate(ws)
+
+
+def _fraction_that_fits(need: float) -> float:
+    """The fraction of a need (bytes) that check_memory accepts (sizes scale linearly)."""
+    from windforce.errors import available_memory
+
+    return max(0.5 * available_memory() - _BYTES_FIXED, 0.0) / max(need - _BYTES_FIXED, 1.0)
 
 
 def _tail_integrals(x: np.ndarray, m_max: int) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +219,15 @@ class PairIntegrals:
     ) -> None:
         gas = electron_gas(rs)
         self.gas = gas
-        self.d_max = float(d_max)
+        self.d_max = float(check_range("d", d_max, 0.0, low_inclusive=False))
+        n_q = q_grid_size(gas.kF, self.d_max, nodes=nodes, grading=grading, q_max=q_max_kf * gas.kF)
+        need = n_q * _BYTES_PER_NODE + _BYTES_FIXED
+        check_memory(
+            "d",
+            self.d_max,
+            need,
+            fits=f"separations up to about {self.d_max * _fraction_that_fits(need):.3g} bohr",
+        )
         self.q, self.w = q_grid(
             gas.kF, d_max, nodes=nodes, grading=grading, q_max=q_max_kf * gas.kF
         )
@@ -261,12 +294,16 @@ class PairIntegrals:
         return float(self.force_brackets(np.array([d]))[0])
 
 
-def _check_pair_input(d: object, rs: float, Z1: float, Z2: float, kernel: str) -> np.ndarray:
+def _check_pair_input(
+    d: object, rs: float, Z1: float, Z2: float, kernel: str, tol: float
+) -> np.ndarray:
     d = check_range("d", d, 0.0, low_inclusive=False)
     electron_gas(rs)
     check_range("Z1", Z1, 0.0, low_inclusive=False)
     check_range("Z2", Z2, 0.0, low_inclusive=False)
     check_choice("kernel", kernel, KERNELS)
+    check_range("tol", tol, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    check_memory("d", f"{d.size} separations", 80.0 * d.size, fits="fewer separations")
     return d.astype(float)
 
 
@@ -316,7 +353,7 @@ def pair_interaction(
         Largest accepted error estimate of the dimensionless brackets
         (d U/(Z1 Z2) and d² F/(Z1 Z2)); else ConvergenceError.
     """
-    d = _check_pair_input(d, rs, Z1, Z2, kernel)
+    d = _check_pair_input(d, rs, Z1, Z2, kernel, tol)
     (bu, bf, bdf), (eu, ef, edf) = _brackets_with_error(d, rs, kernel, tol)
     zz = float(Z1) * float(Z2)
     curv = -zz * (bdf - 2.0 * bf / d) / d**2
@@ -417,6 +454,7 @@ def equilibrium_separations(
     gas = electron_gas(rs)
     check_choice("kernel", kernel, KERNELS)
     check_range("n_friedel", n_friedel, 1, 100)
+    check_range("tol", tol, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     d_lo, d_hi = 0.2 / gas.kF, (n_friedel + 0.5) * np.pi / gas.kF
     step = np.pi / (40.0 * gas.kF)
     (n, m, qm), (n2, m2, qm2) = _RESOLUTIONS

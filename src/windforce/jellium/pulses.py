@@ -8,11 +8,13 @@ A pulse is the drift velocity u(t) = δj̄(t)/n̄ in units of j0/n̄, zero for t
 
 By linearity the velocity is the Stieltjes convolution with the step response s(t)
 (:mod:`windforce.jellium.synthesis`): v(t) = p u(t) + Σ_jumps J s̃(t − τ) + ∫ s̃(t − t') u'(t') dt',
-with s = p + s̃ for t > 0 (p the direct-field kick, s̃ continuous, s̃(0) = 0).
+with s = p + s̃ for t > 0 (p the direct-field kick, s̃ continuous, s̃(0) = 0)
+(:func:`pulse_response`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -23,10 +25,10 @@ from windforce.errors import ValidationError, check_choice, check_range
 __all__ = [
     "PULSE_SHAPES",
     "Pulse",
-    "convolve_step",
     "make_pulse",
     "pulse_density",
     "pulse_jumps",
+    "pulse_response",
     "pulse_value",
 ]
 
@@ -95,46 +97,54 @@ def pulse_density(pulse: Pulse, t: np.ndarray) -> np.ndarray:
     return up + down
 
 
-def convolve_step(t: np.ndarray, step: np.ndarray, kick: float, pulse: Pulse) -> np.ndarray:
-    """Velocity under ``pulse`` from the step response on a uniform grid t_k = kΔ.
+def pulse_response(
+    t: np.ndarray, step: Callable[[np.ndarray], np.ndarray], kick: np.ndarray, pulse: Pulse
+) -> np.ndarray:
+    """Velocities under ``pulse`` from the step response s(t) (a callable, any t ≥ 0).
+
+    v(t) = p u(t) + Σ_jumps J s̃(t − τ) + ∫ s̃(t − t') ρ(t') dt', s̃ = s − p for t > 0
+    (0 before), ρ the smooth part of du/dt. The jumps are exact at any times; a
+    pulse with a smooth part (``smooth``, ``ac``) needs a uniform grid 0, Δ, 2Δ, ...
+    that resolves s̃ (the convolution is a trapezoid rule, by FFT).
 
     Parameters
     ----------
     t
-        Uniform times 0, Δ, 2Δ, ... (ħ/E_h); the pulse's steps must fall on the grid.
+        Times (ħ/E_h), ≥ 0.
     step
-        s(t_k), with s(0) = ``kick`` (right-continuous).
+        s(t) of the motions (e.g. c.m. and relative), vectorised: shape (n, *t.shape).
     kick
-        The direct-field kick p = s(0⁺).
+        The direct-field kicks p = s(0⁺), shape (n,).
     pulse
         The pulse.
 
     Returns
     -------
     numpy.ndarray
-        v(t_k) per unit j0/n̄; exactly zero before the pulse (the grid starts at 0).
+        v(t) per unit j0/n̄, shape (n, *t.shape); exactly zero before the pulse.
     """
     t = np.asarray(t, dtype=float)
-    dt = t[1] - t[0]
-    if t[0] != 0.0 or not np.allclose(np.diff(t), dt, rtol=1e-9, atol=0):
-        raise ValidationError("t", "non-uniform grid", "a uniform grid 0, Δ, 2Δ, ...")
-    s_tilde = np.asarray(step, dtype=float) - kick
-    s_tilde[0] = 0.0
+    kick = np.asarray(kick, dtype=float).reshape((-1,) + (1,) * t.ndim)
+
+    def s_tilde(x: np.ndarray) -> np.ndarray:
+        return np.where(x > 0, np.asarray(step(np.maximum(x, 0.0))) - kick, 0.0)
+
     v = kick * pulse_value(pulse, t)
     for tau, size in pulse_jumps(pulse):
-        k = tau / dt
-        if abs(k - round(k)) > 1e-6:
-            raise ValidationError("pulse", f"a step at t={tau:g}", f"steps on the grid Δ={dt:g}")
-        k = round(k)
-        if k < t.size:
-            v[k:] += size * s_tilde[: t.size - k]
+        v = v + size * s_tilde(t - tau)
+    if pulse.shape == "rectangular":
+        return v
+    dt = t[1] - t[0] if t.size > 1 else 0.0
+    if t.size < 2 or t[0] != 0.0 or not np.allclose(np.diff(t), dt, rtol=1e-9, atol=0):
+        raise ValidationError(
+            "t", "a non-uniform grid", f"a uniform grid 0, Δ, 2Δ, ... ({pulse.shape})"
+        )
     rho = pulse_density(pulse, t)
-    if np.any(rho):
-        w = np.full(t.size, dt)
-        w[0] = 0.5 * dt
-        k_end = round(pulse.duration / dt)
-        if k_end < t.size:
-            w[k_end] = 0.5 * dt  # the density ends (or jumps to 0) at T
-        # trapezoid in t' on the grid; s̃(0) = 0 makes the end point t' = t vanish
-        v += signal.fftconvolve(s_tilde, rho * w)[: t.size]
-    return v
+    w = np.full(t.size, dt)
+    w[0] = 0.5 * dt
+    k_end = round(pulse.duration / dt)
+    if k_end < t.size:
+        w[k_end] = 0.5 * dt  # the density ends (or jumps to 0) at T
+    # trapezoid in t' on the grid; s̃(0) = 0 makes the end point t' = t vanish
+    conv = signal.fftconvolve(s_tilde(t), (rho * w)[None, :], axes=1)[:, : t.size]
+    return v + conv

@@ -14,20 +14,25 @@ Nazarov, Todorov, Gross, PRL 133, 026301 (2024), text after Eq. 13 and Figs. 2�
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import optimize
 
-from windforce.errors import ConvergenceError
-from windforce.jellium.impurity import Impurity, coupling_coefficients
+from windforce.errors import ConvergenceError, check_range
+from windforce.jellium.impurity import Impurity, coupling_coefficients, direct_coupling
 from windforce.jellium.synthesis import FrictionSpectrum
 
 __all__ = [
     "PHASES",
+    "MarkovModes",
     "fit_damped_oscillation",
     "fit_exponential_rate",
     "friction_rates",
+    "markov_modes",
     "phase_difference",
     "phase_windows",
+    "settling_time",
 ]
 
 #: Phase windows in units of T: I acceleration, II stabilisation, III deceleration.
@@ -50,6 +55,71 @@ def friction_rates(spec: FrictionSpectrum, imp: Impurity, geometry: str) -> dict
     out["eta_self"] = float((1j * a[0]).real)
     out["eta_pair"] = float((1j * a_pair).real)
     return out
+
+
+class MarkovModes(NamedTuple):
+    """Eigenmodes of the ω → 0 (Markovian) equations of motion of one geometry.
+
+    With Γ the rate matrix of :func:`friction_rates` and K = stiffness/μ, the
+    deviation e = (V_c − u, V_r, X_r) after a unit step of u obeys
+    de/dt = M e, M = [[−Γ_cc, −Γ_cr, 0], [−Γ_rc, −Γ_rr, −K], [0, 1, 0]], from the
+    direct-field kick e(0⁺) = (p_c − 1, p_r, 0). Then
+    1 − V_c(t) = −Σ_k cm_k e^{λ_k t} and V_r(t) = Σ_k rel_k e^{λ_k t}.
+    """
+
+    rates: np.ndarray
+    cm: np.ndarray
+    relative: np.ndarray
+
+    def cm_rates(self, threshold: float = 1e-8) -> np.ndarray:
+        """Decay rates −Re λ_k of the modes that reach V_c (|cm_k| > ``threshold``)."""
+        return -self.rates.real[np.abs(self.cm) > threshold]
+
+    def cm_bound(self, t: np.ndarray | float) -> np.ndarray:
+        """Σ_k |cm_k| e^{Re λ_k t} ≥ |1 − V_c(t)| after a step (or a pulse longer than t)."""
+        t = np.asarray(t, dtype=float)
+        return np.sum(np.abs(self.cm)[:, None] * np.exp(np.outer(self.rates.real, t.ravel())), 0)
+
+
+def markov_modes(
+    spec: FrictionSpectrum, imp: Impurity, stiffness: float, geometry: str
+) -> MarkovModes:
+    """The modes of the Markovian equations of motion (:class:`MarkovModes`), one geometry."""
+    r = friction_rates(spec, imp, geometry)
+    k = stiffness / imp.mu
+    m = np.array(
+        [
+            [-r["gamma_cc"], -r["gamma_cr"], 0.0],
+            [-r["gamma_rc"], -r["gamma_rr"], -k],
+            [0.0, 1.0, 0.0],
+        ]
+    )
+    lam, vec = np.linalg.eig(m)
+    p_c, p_r = direct_coupling(imp)
+    coef = np.linalg.solve(vec, np.array([p_c - 1.0, p_r, 0.0], dtype=complex))
+    return MarkovModes(lam, vec[0] * coef, vec[1] * coef)
+
+
+def settling_time(modes: list[MarkovModes], tol: float) -> float:
+    """The first time after which every bound :meth:`MarkovModes.cm_bound` stays below ``tol``.
+
+    The bounds are sums of decaying exponentials (Re λ ≤ 0), so each crosses
+    ``tol`` once; the slowest relevant mode of each geometry sets its crossing.
+    """
+    check_range("tol", tol, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    times = []
+    for m in modes:
+        live = np.abs(m.cm) > 1e-3 * tol  # modes that can matter at the level tol
+        if not np.any(live):
+            continue
+        slow = float(np.min(m.cm_rates(1e-3 * tol)))
+        if slow <= 0:
+            raise ConvergenceError("a Markovian mode does not decay: no finite settling time")
+        hi = np.log(np.sum(np.abs(m.cm[live])) / tol) / slow
+        if hi <= 0:
+            continue
+        times.append(optimize.brentq(lambda t, m=m: float(m.cm_bound(t)[0]) - tol, 0.0, hi))
+    return max(times, default=0.0)
 
 
 def phase_windows(duration: float) -> dict[str, tuple[float, float]]:
