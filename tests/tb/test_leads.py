@@ -333,7 +333,7 @@ def test_a_singular_matrix_fails_only_its_own_energy():
 
 def test_broadening_shrinks_next_to_band_edges():
     # η far from the edges; in proportion to the distance within 1e-3 of the band span
-    lead, exact, edges = transverse_lead(strip_h0(3), eta=1e-9)
+    lead, _, edges = transverse_lead(strip_h0(3), eta=1e-9)
     span = np.ptp(edges)
     far = np.array([0.5 * (edges[0] + edges[1])])
     assert lead.broadening(far)[0] == 1e-9
