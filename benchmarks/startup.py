@@ -5,9 +5,9 @@ bare ``python -c pass`` timed in the same run (the interpreter's own start),
 and the largest import costs of one run under ``python -X importtime``. The
 targets: ``windforce --help`` < 0.6 s, the bent-chain ``tb run`` < 1 s end to
 end. Last, the tb run split into its phases (imports, loading the input,
-the computation, building the Dataset, writing the file), timed in one fresh
-process, once as ``windforce tb run`` writes it (an xarray Dataset) and once
-written from a plain mapping of arrays (netCDF4 alone, no xarray).
+the computation, writing the file), timed in one fresh process, once as
+``windforce tb run`` writes it (a plain mapping of arrays, netCDF4 alone) and
+once through an xarray Dataset (the baseline: importing xarray, and dask with it).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/startup.py [--repeat 5]
 
@@ -133,7 +133,7 @@ def main() -> int:
             "(dask made unimportable: xarray imports dask, when installed, to check array types)"
         )
         for plain in (False, True):
-            how = "a plain mapping, netCDF4 alone" if plain else "an xarray Dataset (cli/tb.py now)"
+            how = "a plain mapping, netCDF4 alone (cli/tb.py)" if plain else "an xarray Dataset"
             print(f"\ntb run (bent chain) in one fresh process, writing {how}:")
             code = f"INPUT, OUT, PLAIN = {str(BENT_CHAIN)!r}, {str(tmp_path / 'p.nc')!r}, {plain}\n"
             out = subprocess.run(

@@ -1,14 +1,15 @@
-"""Benchmarks of windforce.tb forces and curl (issue 4).
+"""Benchmarks of windforce.tb self-consistency, screened force operators and the curl.
 
 1. Fig. 3 of Todorov et al. (2010): 41 band fillings, self-consistent (local charge
-   neutrality), semi-infinite leads, σ, Ω_nsc and Ω_sc from the general engine. Target < 5 s.
-   Baseline in the same run: the same with the screened operators from finite differences
-   of the self-consistent H_S (method="fd") instead of linear response.
-2. The finite-bias curl (Eq. 24) of the force on one atom of a 3D simple-cubic wire of
-   W×W×L ≥ 10^4 orbitals with probes (finite leads L, R and the central region C, Sec. III),
-   with :func:`curl_local` on the RGF backend; time, energies evaluated and the dominant
-   cost (cProfile). Baseline: the dense backend on a shorter wire, where it fits, against
-   RGF on the same wire.
+   neutrality on the corner), semi-infinite leads, σ, Ω_nsc and Ω_sc from the engine.
+   Baseline in the same run: the screened operators from finite differences of the
+   self-consistent H_S (``method="fd"``).
+2. A W = 10 square-lattice strip of L columns between two strip leads, Hubbard U on every
+   atom, μ_L,R = ±0.1 eV, kT = 25 meV: the self-consistent steady state, then the screened
+   curl (Eq. 24 with the screened operators of Eq. 19) of one atom's three coordinates, for
+   L = 100 … 1000 (N = 10⁴) on the RGF backend: time per phase, the log-log slope in L and
+   the peak memory. Baseline in the same run: the dense backend at the sizes where it takes
+   under 2 minutes, and the ratio at the largest of them.
 
 Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/tb_forces.py [--quick]
 """
@@ -16,13 +17,13 @@ Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/tb_forces.py [--
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import pstats
+import resource
 import time
+import tracemalloc
 
 import numpy as np
 
+from windforce.tb import Builder, Hubbard, MeanFieldProblem, PowerLawHopping
 from windforce.tb.bent_chain import (
     CORNER_X,
     CORNER_Y,
@@ -30,10 +31,8 @@ from windforce.tb.bent_chain import (
     bent_chain_problem,
     curl_sc_eq33,
 )
-from windforce.tb.curl import curl_linear_response, curl_local
-from windforce.tb.forces import screened_force_operators
-from windforce.tb.model import Builder, PowerLawHopping
-from windforce.tb.negf import OpenSystem
+
+A = 2.5  # lattice constant, Å
 
 
 def fig3(n: int = 41) -> None:
@@ -44,14 +43,11 @@ def fig3(n: int = 41) -> None:
         r = bent_chain_linear_response(bent_chain_problem(nu))
         worst = max(worst, abs(r["curl_sc"] - curl_sc_eq33(nu)) / max(abs(curl_sc_eq33(nu)), 1))
     t_resp = time.perf_counter() - t0
-    # baseline: screened operators by finite differences of the SC H_S
     t0 = time.perf_counter()
-    for nu in fillings:
+    for nu in fillings:  # baseline: screened operators by finite differences of the SC H_S
         ch = bent_chain_problem(nu)
-        pb = ch.problem_sc
-        st = pb.solve(progress=False)
-        F, _ = screened_force_operators(pb, st, [CORNER_X, CORNER_Y], method="fd")
-        curl_linear_response(st.H, st.reservoirs, F, ch.dmu(1.0))
+        st = ch.problem_sc.solve()
+        st.curl_linear_response(ch.dmu(1.0), [CORNER_X, CORNER_Y], method="fd")
     t_fd = time.perf_counter() - t0
     print(f"Fig. 3, {n} fillings, self-consistent, semi-infinite leads:")
     print(f"  linear-response screening: {t_resp:6.2f} s  (target < 5 s)")
@@ -59,57 +55,89 @@ def fig3(n: int = 41) -> None:
     print(f"  max relative deviation of Omega_sc from Eq. 33: {worst:.1e}")
 
 
-def wire(W: int, L: int, a: float = 2.5):
-    """Simple-cubic wire along x, W×W cross-section, L layers (W²L orbitals).
-
-    The first and last L/10 layers are the finite leads L and R, the rest is C
-    (the multiple-probe construction of Sec. III: every site couples to a probe). The atom
-    nearest the centre is displaced off its lattice site to break the symmetry.
-    """
+def strip_problem(W: int, L: int, backend: str) -> tuple[MeanFieldProblem, list[int]]:
+    """W×L strip, strip leads, Hubbard U = 2 eV on every atom, one atom displaced."""
     b = Builder()
     b.add_kind("A", 1, 0.0)
-    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=a, n=2.0, cutoff=1.1 * a))
-    centre = None
-    lead_layers = max(1, L // 10)
+    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=A, n=2.0, cutoff=1.1 * A))
+    target = (L // 2, W // 2)
+    atom = None
     for i in range(L):
-        region = "L" if i < lead_layers else "R" if i >= L - lead_layers else "C"
         for j in range(W):
-            for k in range(W):
-                pos = np.array([i, j, k], float) * a
-                if (i, j, k) == (L // 2, W // 2, W // 2):
-                    pos += [0.12, 0.17, 0.07]
-                    centre = len(b._sites)
-                b.add_site(pos, "A", region=region)
-    return b.finalize(), centre
-
-
-def wire_curl(W: int, L: int, backend: str, *, bias=0.4, kT=0.025, mu=-3.0, tol=1e-6):
-    t0 = time.perf_counter()
-    model, centre = wire(W, L)
-    system = OpenSystem.from_model(
-        model,
-        {"C": mu, "L": mu + bias / 2, "R": mu - bias / 2},
-        kT,
-        gamma={"C": 0.02, "L": 0.2, "R": 0.2},
+            pos = np.array([A * i, A * j, 0.0])
+            if (i, j) == target:
+                pos += [0.12, 0.17, 0.07]  # off the lattice: all three coordinates matter
+                atom = i * W + j
+            b.add_site(pos)
+    b.add_lead("L", [[-A, A * j, 0.0] for j in range(W)], [-A, 0.0, 0.0])
+    b.add_lead("R", [[A * L, A * j, 0.0] for j in range(W)], [A, 0.0, 0.0])
+    problem = MeanFieldProblem.from_model(
+        b.finalize(),
+        {"L": 0.1, "R": -0.1},
+        kT=0.025,
+        functional=[Hubbard(2.0, 1.0)],
         backend=backend,
+        scf_tol=1e-8,
+        quad_tol=1e-9,
+        linear_tol=1e-8,
     )
-    coords = [3 * centre + nu for nu in range(3)]
-    F = [model.force_operator(I) for I in coords]
-    t_build = time.perf_counter() - t0
-    prof = cProfile.Profile()
+    return problem, [3 * atom, 3 * atom + 1, 3 * atom + 2]
+
+
+def strip_run(W: int, L: int, backend: str) -> dict:
     t0 = time.perf_counter()
-    prof.enable()
-    res = curl_local(system, F, tol=tol)
-    prof.disable()
-    t_curl = time.perf_counter() - t0
-    return model.n_orbitals, res, t_build, t_curl, prof
+    problem, coords = strip_problem(W, L, backend)
+    t1 = time.perf_counter()
+    state = problem.solve()
+    t2 = time.perf_counter()
+    ops = state.screened_force_operators(coords)
+    t3 = time.perf_counter()
+    om = state.curl(coords)
+    t4 = time.perf_counter()
+    return {
+        "N": problem.n,
+        "build": t1 - t0,
+        "scf": t2 - t1,
+        "iterations": len(state.history),
+        "screen": t3 - t2,
+        "curl": t4 - t3,
+        "total": t4 - t0,
+        "omega": om.omega,
+        "error": om.error + ops.error,
+        "n_eval": om.n_eval,
+    }
 
 
-def dominant(prof: cProfile.Profile, n: int = 6) -> str:
-    s = io.StringIO()
-    pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(n)
-    lines = [ln for ln in s.getvalue().splitlines() if ln.strip() and ln.strip()[0].isdigit()]
-    return "\n".join("    " + ln.strip() for ln in lines[:n])
+def strips(Ls: list[int], dense_Ls: list[int], W: int = 10) -> None:
+    print(f"\nStrip W = {W}, Hubbard U on every atom, ±0.1 eV, kT = 25 meV, RGF backend:")
+    print("     N     L  build   SCF (it)  screen   curl  total [s]  peak MB  curl error")
+    rows = []
+    for L in Ls:
+        tracemalloc.start()
+        r = strip_run(W, L, "rgf")
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        rows.append(r)
+        print(
+            f"{r['N']:6d} {L:5d} {r['build']:6.1f} {r['scf']:7.1f} ({r['iterations']:2d})"
+            f" {r['screen']:7.1f} {r['curl']:6.1f} {r['total']:9.1f} {peak:8.0f}  {r['error']:.1e}"
+        )
+    if len(Ls) > 1:
+        slope = np.polyfit(np.log(Ls), np.log([r["total"] for r in rows]), 1)[0]
+        print(f"  log-log slope of the total time in L: {slope:.2f}  (target <= 1.15)")
+    print(
+        f"  max resident memory of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB  (target < 4000)"
+    )
+    print("\nBaseline, the dense backend (O(N^3) per energy) on the same strips:")
+    for L in dense_Ls:
+        d = strip_run(W, L, "dense")
+        r = strip_run(W, L, "rgf")
+        diff = np.max(np.abs(d["omega"] - r["omega"]))
+        print(
+            f"  N = {d['N']:5d}: dense {d['total']:7.1f} s, RGF {r['total']:6.2f} s, "
+            f"ratio {d['total'] / r['total']:6.1f}x, max|Omega_dense - Omega_rgf| = {diff:.1e}"
+        )
 
 
 def main() -> None:
@@ -117,23 +145,10 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="smaller systems")
     args = p.parse_args()
     fig3(11 if args.quick else 41)
-    W, L = (4, 60) if args.quick else (5, 400)
-    n, res, tb, tc, prof = wire_curl(W, L, "rgf")
-    print(f"\nFinite-bias curl (Eq. 24), 3D wire {W}x{W}x{L} = {n} orbitals, RGF backend:")
-    print(
-        f"  build {tb:.1f} s, curl {tc:.1f} s, {res.n_eval} energies "
-        f"({1e3 * tc / res.n_eval:.1f} ms per energy), error estimate {res.error:.1e}"
-    )
-    print(f"  Omega (eV/A^2), centre atom x,y,z:\n{np.array2string(res.omega, precision=6)}")
-    print("  dominant cost (cProfile, tottime):\n" + dominant(prof))
-    Ls = 20 if args.quick else 30
-    n2, r_d, _, t_d, _ = wire_curl(W, Ls, "dense")
-    _, r_r, _, t_r, _ = wire_curl(W, Ls, "rgf")
-    print(
-        f"\nBaseline, {W}x{W}x{Ls} = {n2} orbitals: dense {t_d:.1f} s, RGF {t_r:.1f} s, "
-        f"ratio {t_d / t_r:.1f}x; max|Omega_dense - Omega_rgf| = "
-        f"{np.max(np.abs(r_d.omega - r_r.omega)):.1e}"
-    )
+    if args.quick:
+        strips([20, 40, 80], [4, 8])
+    else:
+        strips([100, 200, 400, 1000], [4, 8, 12, 20])
 
 
 if __name__ == "__main__":

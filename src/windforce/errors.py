@@ -134,6 +134,9 @@ def closest(value: Any, choices: Iterable[Any]) -> Any | None:
     import difflib
 
     options = [str(c) for c in choices]
+    lowered = {o.lower(): o for o in options}
+    if str(value).lower() in lowered:  # a different case only
+        return lowered[str(value).lower()]
     match = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
     return match[0] if match else None
 

@@ -2,14 +2,14 @@
 
 import numpy as np
 
-from windforce.tb.response import ProbeTerm, Reservoirs
+from windforce.tb.negf import Reservoir
 
 
 class RandomModel:
     """h(R) = h0 + Σ_I sin(R_I) A_I + R_0 R_1 B: nonlinear, generalized coordinates.
 
     Site positions (for position-dependent functionals): site 0 sits at
-    (R_0, R_1, 0.3 R_2), the others are fixed.
+    (R_0, R_1, 0.3 R_2), the others are fixed. Every orbital is its own site.
     """
 
     def __init__(self, n, n_coords=3, seed=0):
@@ -51,8 +51,18 @@ def probe_reservoirs(n, mus, kTs, gamma=0.4, seed=1):
     k = len(mus)
     owner = np.concatenate([np.arange(k), rng.integers(0, k, size=n - k)])
     rng.shuffle(owner)
-    terms = [
-        ProbeTerm(q, np.flatnonzero(owner == q), gamma * rng.uniform(0.5, 1.5, (owner == q).sum()))
+    return [
+        Reservoir(
+            f"r{q}",
+            mus[q],
+            kTs[q],
+            probes=np.flatnonzero(owner == q),
+            gamma=gamma * rng.uniform(0.5, 1.5, (owner == q).sum()),
+        )
         for q in range(k)
     ]
-    return Reservoirs(n, terms, np.asarray(mus, float), np.asarray(kTs, float))
+
+
+def potentials(mus):
+    """μ by reservoir name for the reservoirs of :func:`probe_reservoirs`."""
+    return {f"r{q}": float(m) for q, m in enumerate(mus)}

@@ -148,7 +148,9 @@ def test_strip_lead_energy_that_aborted_a_self_consistent_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error", BroadeningWarning)
         sigma = lead.self_energy(E)
-    np.testing.assert_allclose(sigma, exact(E + 1e-9j), rtol=0, atol=1e-12)
+    # 4.3e-7 from the edge the broadening is reduced below eta (LeadSpec.broadening)
+    assert lead.broadening(E)[0] < 1e-10
+    np.testing.assert_allclose(sigma, exact(E + 1j * lead.broadening(E)), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("eta", [1e-9, 1e-12])
@@ -175,7 +177,7 @@ def test_transverse_leads_at_every_subband_edge(h0, eta):
     with warnings.catch_warnings():
         warnings.simplefilter("error", BroadeningWarning)
         sigma = lead.self_energy(E)
-    np.testing.assert_allclose(sigma, exact(E + 1j * eta), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sigma, exact(E + 1j * lead.broadening(E)), rtol=0, atol=1e-9)
 
 
 def test_wire_lead_at_every_subband_edge():
@@ -185,7 +187,8 @@ def test_wire_lead_at_every_subband_edge():
     assert edges.size == 38
     np.testing.assert_allclose(lead.band_edges(), edges, rtol=0, atol=1e-11)
     E = (edges[:, None] + np.array([0.0, 1e-7, -1e-7, 1e-5, -1e-5])).ravel()
-    np.testing.assert_allclose(lead.self_energy(E), exact(E + 1e-9j), rtol=0, atol=1e-10)
+    z = E + 1j * lead.broadening(E)  # η, reduced next to each edge
+    np.testing.assert_allclose(lead.self_energy(E), exact(z), rtol=0, atol=1e-10)
 
 
 @pytest.mark.slow
@@ -197,6 +200,7 @@ def test_wire_lead_at_tiny_broadening():
     z = E + 1e-12j
     g0 = leads._decimate(z, lead.h0, lead.h1, lead.tol, lead.max_iter, [])[0]
     assert np.any(np.isinf(leads._misfit(z, g0, lead.h0, lead.h1)))
+    z = E + 1j * lead.broadening(E)
     np.testing.assert_allclose(lead.self_energy(E), exact(z), rtol=0, atol=1e-9)
 
 
@@ -260,7 +264,7 @@ def test_memo_decimates_only_new_energies(monkeypatch):
     E = np.concatenate([E2, E1[::3], E2[:4]])  # repeats within the batch, too
     sigma = lead.self_energy(E)
     assert sum(sizes) == 25
-    np.testing.assert_allclose(sigma, exact(E + 1e-9j), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sigma, exact(E + 1j * lead.broadening(E)), rtol=0, atol=1e-12)
     sizes.clear()
     lead.self_energy(E[::-1])
     assert sizes == []
@@ -325,3 +329,16 @@ def test_a_singular_matrix_fails_only_its_own_energy():
     stack[1, 0, 0] = np.nan
     lam, _ = leads._per_energy(np.linalg.eig, stack)
     assert np.all(np.isnan(lam[1])) and np.all(np.isfinite(lam[[0, 2]]))
+
+
+def test_broadening_shrinks_next_to_band_edges():
+    # η far from the edges; in proportion to the distance within 1e-3 of the band span
+    lead, _, edges = transverse_lead(strip_h0(3), eta=1e-9)
+    span = np.ptp(edges)
+    far = np.array([0.5 * (edges[0] + edges[1])])
+    assert lead.broadening(far)[0] == 1e-9
+    d = np.array([5e-4, 1e-4]) * span
+    np.testing.assert_allclose(lead.broadening(edges[0] + d), 1e-9 * d / (1e-3 * span))
+    assert lead.broadening(edges[:1])[0] == pytest.approx(1e-12 * span)  # the floor
+    small, _, _ = transverse_lead(strip_h0(3), eta=1e-13)
+    assert small.broadening(edges[:1])[0] == 1e-13  # never above the requested eta

@@ -318,3 +318,22 @@ def test_kind_declarations():
     b3.add_kind("A", 1, 0.7)
     b3.add_site([0, 0, 0])
     assert b3._sites[0][1] == "A"
+
+
+def test_neighbour_search_direct_and_kdtree_agree(monkeypatch):
+    import windforce.tb.model as model_module
+    from windforce.tb.model import Builder, PowerLawHopping
+
+    rng = np.random.default_rng(3)
+    b = Builder()
+    b.add_kind("A", 1, 0.0)
+    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=2.5, n=2.0, cutoff=3.1))
+    for p in rng.uniform(0, 12, size=(80, 3)):
+        b.add_site(p)
+    b.add_lead("R", [[13.0, 6.0, 6.0]], [2.5, 0.0, 0.0])
+    system = b.finalize()
+    direct = system.hamiltonian().toarray()
+    lead_direct = system.lead_spec("R").coupling
+    monkeypatch.setattr(model_module, "_DIRECT_PAIRS", 0)  # force the k-d tree
+    np.testing.assert_array_equal(system.hamiltonian().toarray(), direct)
+    np.testing.assert_array_equal(system.lead_spec("R").coupling, lead_direct)

@@ -392,3 +392,40 @@ def test_uniform_probes_zero_temperature_closed_form(backend):
     rho = osys.density_matrix(atol=1e-11)
     np.testing.assert_allclose(rho.values, exact[rho.rows, rho.cols], atol=1e-9)
     assert abs(np.sum(rho.parts["probe_tail"])) > 1e-3  # the tail matters and is included
+
+
+def test_bound_state_in_the_bias_window_has_one_answer_and_warns(backend):
+    # impurity e0 = -3.005: bound state at -sqrt(e0^2 + 4) = -3.61 eV, between mu_R and mu_L
+    from windforce.tb.negf import BoundStateWarning
+
+    onsite = np.zeros(5)
+    onsite[2] = -3.005
+    weight = 3.005 / np.sqrt(3.005**2 + 4)
+    answers = []
+    for mu_l, mu_r in ((-3.0, -4.0), (-4.0, -3.0)):  # either lead may hold the lower mu
+        osys = chain_system(5, mu_l, mu_r, kT=0.01, onsite=onsite, backend=backend)
+        with pytest.warns(BoundStateWarning, match="lowest electrochemical potential"):
+            rho = osys.density_matrix(atol=1e-11)
+        answers.append(np.real(rho.diagonal(5)))
+        n_b, gaps = osys.bound_states_in_window()
+        assert 0.99 < n_b < 1.0 and len(gaps) == 1  # its weight inside the 5 device sites
+    np.testing.assert_allclose(answers[0], answers[1], atol=1e-10)
+    # the rule: bound states follow the lowest mu (-4 eV): the state at -3.61 is empty
+    assert answers[0][2] < 1e-8
+    # lowering both potentials below it empties it, raising both above fills it, no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BoundStateWarning)
+        full = chain_system(5, -3.2, -3.3, onsite=onsite, backend=backend).density_matrix()
+        assert np.real(full.diagonal(5)[2]) == pytest.approx(weight, abs=1e-8)
+
+
+def test_window_across_a_band_edge_with_inverse_square_root_dos(backend):
+    # perfect chain between chain leads; mu_R = -2.3 lies below the band (-2, 2), mu_L = -1.9
+    # inside it: rho_00 = ∫_{-2}^{-1.9} D_L,00 dE, D_L,00 = 1/(2π sqrt(4 - E²)), which diverges
+    # at the band edge E = -2 (a subband edge of the window integral)
+    osys = chain_system(3, -1.9, -2.3, backend=backend)
+    rho = np.real(osys.density_matrix(atol=1e-12).diagonal(3))
+    exact = (np.arcsin(-0.95) + np.pi / 2) / (2 * np.pi)
+    np.testing.assert_allclose(rho, exact, atol=1e-9)

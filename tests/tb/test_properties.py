@@ -9,10 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from windforce.tb.curl import curl
-from windforce.tb.forces import forces, screened_force_operators
-from windforce.tb.functionals import HubbardCharge, LocalChargeNeutrality
-from windforce.tb.response import ProbeTerm, Reservoirs
+from windforce.tb.functionals import Hubbard, LocalChargeNeutrality
+from windforce.tb.negf import Reservoir
 from windforce.tb.scf import MeanFieldProblem
 
 N = 5
@@ -22,8 +20,9 @@ SETTINGS = settings(max_examples=6, deadline=None)
 class LinearModel:
     """h(R) = h0 + Σ_I R_I A_I + ½ R_0² B (generalized coordinates)."""
 
-    def __init__(self, h0, A, B, R0):
+    def __init__(self, h0, A, B, R0, site_of_orbital=None):
         self.h0, self.A, self.B, self.coordinates = h0, A, B, R0
+        self.site_of_orbital = np.arange(N) if site_of_orbital is None else site_of_orbital
 
     def hamiltonian(self, R):
         return self.h0 + np.einsum("i,ijk->jk", R, self.A) + 0.5 * R[0] ** 2 * self.B
@@ -31,7 +30,7 @@ class LinearModel:
     def force_operator(self, I, R):
         return -(self.A[I] + (R[0] * self.B if I == 0 else 0))
 
-    def transformed(self, P, shift=0.0):
+    def transformed(self, P, shift=0.0, site_of_orbital=None):
         def tr(m):
             return P @ m @ P.T
 
@@ -40,6 +39,7 @@ class LinearModel:
             np.array([tr(a) for a in self.A]),
             tr(self.B),
             self.coordinates,
+            site_of_orbital,
         )
 
 
@@ -60,17 +60,15 @@ def _system(seed):
     return model, owner, gamma, mu, kT
 
 
-def _observables(model, owner, gamma, mu, kT, site=None, constrained=1):
-    site = np.arange(N) if site is None else site
-    terms = [
-        ProbeTerm(int(q), np.flatnonzero(owner == q), gamma[owner == q]) for q in np.unique(owner)
+def _observables(model, owner, gamma, mu, kT, constrained=1):
+    res = [
+        Reservoir(f"r{q}", mu[q], kT[q], probes=np.flatnonzero(owner == q), gamma=gamma[owner == q])
+        for q in np.unique(owner)
     ]
-    res = Reservoirs(N, terms, mu, kT)
-    fun = [HubbardCharge(site, 1.5, 1.0), LocalChargeNeutrality(site, [constrained], 0.9)]
-    pb = MeanFieldProblem(model, res, fun, tol=1e-12, quad_tol=1e-12)
+    fun = [Hubbard(1.5, 1.0), LocalChargeNeutrality([constrained], 0.9)]
+    pb = MeanFieldProblem(model, res, fun, scf_tol=1e-12, quad_tol=1e-12)
     s = pb.solve()
-    F, _ = screened_force_operators(pb, s, [0, 1])
-    return forces(pb, s, [0, 1]), curl(s.H, s.reservoirs, F).omega
+    return s.forces([0, 1]).values, s.curl([0, 1]).omega
 
 
 @SETTINGS
@@ -90,9 +88,9 @@ def test_basis_permutation(seed, perm):
     F0, O0 = _observables(model, owner, gamma, mu, kT)
     perm = np.array(perm)
     P = np.eye(N)[perm]  # new orbital k is old orbital perm[k]
-    site = perm  # the site label travels with its orbital
+    # the site label travels with its orbital
     F1, O1 = _observables(
-        model.transformed(P), owner[perm], gamma[perm], mu, kT, site=site, constrained=1
+        model.transformed(P, site_of_orbital=perm), owner[perm], gamma[perm], mu, kT
     )
     np.testing.assert_allclose(F1, F0, atol=1e-8)
     np.testing.assert_allclose(O1, O0, atol=1e-8)

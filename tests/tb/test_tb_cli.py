@@ -10,7 +10,6 @@ from windforce.cli import main
 from windforce.errors import ValidationError
 from windforce.io import read_csv
 from windforce.tb.bent_chain import curl_sc_eq33
-from windforce.tb.forces import BoundaryWarning
 from windforce.tb.inputs import load_input
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tb"
@@ -29,12 +28,15 @@ def test_bent_chain_example_runs_and_matches_eq33(tmp_path):
     assert ds.curl_linear.values[0, 1] / unit == pytest.approx(curl_sc_eq33(0.3), rel=1e-6)
     assert ds.curl.values[0, 1] / unit == pytest.approx(curl_sc_eq33(0.3), rel=1e-2)
     assert "parameters" in ds.attrs
+    np.testing.assert_allclose(ds.charge.values[0], 0.6, atol=1e-9)  # the corner is neutral
+    np.testing.assert_allclose(ds.current.values.sum(), 0.0, atol=1e-9)
+    assert ds.current.values[1] > 0  # electrons enter R (the lower mu)
 
 
 def test_three_terminal_example_runs(tmp_path):
     out = tmp_path / "tt.nc"
-    with pytest.warns(BoundaryWarning, match=r"\[3, 4, 5\]"):  # atom 1 touches lead "east"
-        assert main(["tb", "run", str(EXAMPLES / "three_terminal.toml"), "--out", str(out)]) == 0
+    # atom 1 is bonded to lead "east": its force and curl include -dV/dR, no warning
+    assert main(["tb", "run", str(EXAMPLES / "three_terminal.toml"), "--out", str(out)]) == 0
     import xarray as xr
 
     ds = xr.open_dataset(out)
@@ -58,7 +60,17 @@ def _raw():
         (lambda r: r["compute"].update(coordinates=[[7, "x"]]), "atom"),
         (lambda r: r["functional"][0].update(type="dft"), "type"),
         (lambda r: r["sites"][0].update(positions=[[0, 0]]), "positions"),
-        (lambda r: r["reservoirs"][0].update(name="nowhere"), "mu"),
+        (lambda r: r["reservoirs"][0].update(name="nowhere"), "reservoir"),
+        (lambda r: r["reservoirs"][0].update(mu="high"), "mu"),
+        (lambda r: r["kinds"][0].update(orbitals="two"), "orbitals"),
+        (lambda r: r["kinds"][0].update(orbitals=1.5), "orbitals"),
+        (lambda r: r["sites"][0].update(positions=[1, 2]), "positions"),
+        (lambda r: r["sites"][0].update(kind="a"), "did you mean 'A'"),
+        (lambda r: r["functional"][0].update(electrons="x"), "electrons"),
+        (lambda r: r["functional"][0].update(n0=0.6), "n0.*electrons"),
+        (lambda r: r.update(numerics={"tolerence": 1e-3}), "tolerence"),
+        (lambda r: r.update(numerics={"backend": "gpu"}), "backend"),
+        (lambda r: r["compute"].update(forces="yes"), "forces"),
     ],
 )
 def test_bad_input_is_named(edit, match):

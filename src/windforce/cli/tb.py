@@ -16,25 +16,49 @@ def result_dataset(result: dict[str, Any]) -> Any:
     """The ``xarray.Dataset`` of a :func:`windforce.tb.inputs.run_input` result."""
     import xarray as xr
 
-    data_vars = {
+    return xr.Dataset(
+        {k: v for k, v in result_variables(result).items() if k not in result["coords"]},
+        coords={k: v[1] for k, v in result_variables(result).items() if k in result["coords"]},
+        attrs=result.get("attrs", {}),
+    )
+
+
+def result_variables(result: dict[str, Any]) -> dict[str, tuple]:
+    """A :func:`windforce.tb.inputs.run_input` result as ``{name: (dims, data, attrs)}``.
+
+    The coordinates used by some variable become variables named like their
+    dimension, the form :func:`windforce.io.write_netcdf` writes without xarray.
+    """
+    out = {
         name: (dims, value, {"units": units, "long_name": text})
         for name, (dims, value, units, text) in result["variables"].items()
     }
-    coords = {
-        k: v for k, v in result["coords"].items() if any(k in d[0] for d in data_vars.values())
-    }
-    return xr.Dataset(data_vars, coords=coords)
+    used = {d for dims, *_ in out.values() for d in dims}
+    for dim, values in result["coords"].items():
+        if dim in used:
+            out[dim] = ((dim,), values, {})
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:
-    from windforce.io import write_netcdf
+    from windforce.io import check_output_path, write_netcdf
     from windforce.tb.inputs import load_input, run_input
 
+    check_output_path(args.out, suffixes=(".nc",))
     inp = load_input(args.input)  # validates before any heavy work
-    ds = result_dataset(run_input(inp, progress=args.progress))
-    ds.attrs["title"] = "windforce tb run: current-induced forces (Todorov et al. PRB 81, 075416)"
-    ds.attrs["input_file"] = str(args.input)
-    path = write_netcdf(ds, args.out, parameters=inp.raw)
+    for bond in inp.problem.model.bond_summary():
+        print(
+            f"bonds {'-'.join(bond['kinds']) if bond['kinds'] else 'of all kinds'}: "
+            f"{bond['bonds']} within {bond['cutoff']:g} Angstrom, "
+            f"lengths {bond['min_length']:.4g}-{bond['max_length']:.4g} Angstrom"
+        )
+    result = run_input(inp, progress=args.progress)
+    attrs = {
+        "title": "windforce tb run: current-induced forces (Todorov et al. PRB 81, 075416)",
+        "input_file": str(args.input),
+        **result.get("attrs", {}),
+    }
+    path = write_netcdf(result_variables(result), args.out, parameters=inp.raw, attrs=attrs)
     print(f"wrote {path}")
     return 0
 

@@ -57,6 +57,7 @@ def write_netcdf(
     dataset: Any,
     path: str | os.PathLike[str],
     parameters: Mapping[str, Any] | None = None,
+    attrs: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a result to NetCDF atomically, adding provenance attributes.
 
@@ -71,10 +72,12 @@ def write_netcdf(
         command); ``xarray.open_dataset`` reads it as the Dataset it describes.
     parameters
         Stored as JSON in the global attribute ``parameters``.
+    attrs
+        Further global attributes (title, notes).
 
     Units belong in each variable's ``attrs["units"]``.
     """
-    meta = provenance(parameters)
+    meta = {**dict(attrs or {}), **provenance(parameters)}
     if not hasattr(dataset, "data_vars"):  # a plain mapping (an xarray Dataset is a Mapping too)
         with atomic_path(path) as tmp:
             _write_plain(dataset, tmp, meta)

@@ -29,11 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from windforce.errors import check_choice, check_range
-from windforce.tb.curl import curl, curl_linear_response
-from windforce.tb.forces import bare_force_operators, screened_force_operators
 from windforce.tb.functionals import LocalChargeNeutrality
 from windforce.tb.model import Builder, LinearHopping
-from windforce.tb.response import Reservoirs
 from windforce.tb.scf import MeanFieldProblem
 
 __all__ = [
@@ -42,6 +39,7 @@ __all__ = [
     "bent_chain_linear_response",
     "bent_chain_problem",
     "chain_green",
+    "curl_from_backscattering",
     "curl_nsc_eq32",
     "curl_sc_eq33",
     "filling_to_mu",
@@ -96,6 +94,25 @@ def curl_nsc_eq32(nu: float | np.ndarray) -> np.ndarray:
     return np.cos(th) / np.sin(th)
 
 
+def curl_from_backscattering(nu: float, backscattering: complex, Hp: float = 1.0) -> float:
+    """Ω_xy per unit bias (units of (4/π)(H'²/H²)) from the 2k_F screening component.
+
+    At T = 0 in linear response D_L,R(μ) = c|u±⟩⟨u±| are rank one (Eq. 31,
+    u±_k = e^{±iθk}), so Eq. 25 needs only the matrix elements of F̂_x, F̂_y
+    between the two Fermi points. With F̂_x = f_x − diag(δλ_k) and the
+    reflection k → −k (F̂_y ↔ −F̂_x), everything reduces to the backscattering
+    element ⟨u+|F̂_x|u−⟩ = 2H' e^{−iθ} − Λ, Λ = Σ_k δλ_k e^{−2iθk}:
+
+        Ω_xy = −(eV/(2π H² sin²θ)) Im[(2H' e^{−iθ} − Λ)²].
+
+    Λ = −σ (Eq. 30, neutrality on the corner only) gives Eq. 33. The forward
+    elements ⟨u±|F̂|u±⟩ (Λ's q = 0 part) drop out.
+    """
+    th = float(_theta(nu))
+    a = 2 * Hp * np.exp(-1j * th) - complex(backscattering)
+    return float(-np.imag(a * a) / (8 * Hp**2 * np.sin(th) ** 2))
+
+
 def curl_sc_eq33(nu: float | np.ndarray) -> np.ndarray:
     """Ω_xy^sc in units of (4eV/π)(H'²/H²): (cos θ − 1 + 2θ/π)/sin θ (Eq. 33)."""
     th = _theta(nu)
@@ -105,31 +122,45 @@ def curl_sc_eq33(nu: float | np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the model
 @dataclass
 class BentChain:
-    """The bent-chain model, its boundary and its corner constraint.
+    """The bent-chain model and its two mean-field problems.
 
     Attributes
     ----------
     model
         The finalized tight-binding system (site 0 = corner; coordinates
         0 and 1 are the corner's x and y).
-    reservoirs
-        Leads "L" (−y side) and "R" (+x side), and "C" probes when ``boundary="probes"``.
     problem_sc, problem_nsc
-        Mean-field problems with and without the corner's charge neutrality.
+        Mean-field problems with and without local charge neutrality (on the
+        corner, or on the 2n + 1 sites nearest it); reservoirs "L" (−y side) and
+        "R" (+x side), and "C" probes when ``boundary="probes"``.
+    mu_eql
+        μ_eql of the band filling ν (eV).
     H, Hp
         Hopping and its distance derivative.
     """
 
     model: object
-    reservoirs: Reservoirs
     problem_sc: MeanFieldProblem
     problem_nsc: MeanFieldProblem
+    mu_eql: float
     H: float
     Hp: float
 
-    def dmu(self, bias: float) -> np.ndarray:
-        """δμ per reservoir for μ_L,R = μ_eql ± eV/2 (the C probes stay at μ_eql)."""
-        return np.array([{"L": 0.5, "R": -0.5}.get(nm, 0.0) * bias for nm in self.reservoirs.names])
+    def potentials(self, bias: float) -> dict[str, float]:
+        """μ by reservoir for μ_L,R = μ_eql ± eV/2 (the C probes stay at μ_eql)."""
+        return {
+            nm: self.mu_eql + {"L": 0.5, "R": -0.5}.get(nm, 0.0) * bias
+            for nm in self.problem_sc.reservoir_names
+        }
+
+    def dmu(self, bias: float) -> dict[str, float]:
+        """δμ by reservoir for a bias eV: ±eV/2 on L and R."""
+        return {"L": 0.5 * bias, "R": -0.5 * bias}
+
+    @property
+    def curl_unit(self) -> float:
+        """(4/π)(H'²/H²), the unit of Fig. 3 per eV of bias."""
+        return 4 / np.pi * self.Hp**2 / self.H**2
 
 
 def bent_chain_problem(
@@ -142,6 +173,8 @@ def bent_chain_problem(
     lead_length: int = 50,
     gamma: float = 0.05,
     kT: float = 0.0,
+    neutral: int = 0,
+    backend: str = "dense",
     quad_tol: float = 1e-11,
 ) -> BentChain:
     """Build the bent chain of Sec. V with the general engine, at band filling ν.
@@ -153,34 +186,42 @@ def bent_chain_problem(
     H, Hp
         Hopping H < 0 (eV) and H' = dH/dd (eV/Å) at the ideal spacing.
     spacing
-        Interatomic distance (Å).
+        Interatomic distance (Å). Hoppings reach nearest neighbours only (cutoff
+        1.2 × spacing; the two arms' sites next to the corner are √2 × spacing apart).
     boundary
-        ``"leads"``: the device is sites −1, 0, 1, with semi-infinite leads
-        beyond them (exact). ``"probes"``: ``lead_length`` further sites on each
-        side carry probes Γ = ``gamma`` at μ_L, μ_R and the three central sites
-        probes at μ_eql (Sec. III), the finite-lead approximation of the
-        infinite chain (Appendix).
+        ``"leads"``: the device is the corner and its neighbours (and the
+        constrained sites), with semi-infinite leads beyond (exact).
+        ``"probes"``: ``lead_length`` further sites on each side carry probes
+        Γ = ``gamma`` at μ_L, μ_R and the central sites probes at μ_eql (Sec. III),
+        the finite-lead approximation of the infinite chain (Appendix).
     kT
         Temperature of every reservoir (eV).
+    neutral
+        n: local charge neutrality on the 2n + 1 sites nearest the corner
+        (n = 0: the corner only, Eq. 33), with 2ν electrons on each.
+    backend
+        ``"dense"`` or ``"rgf"``.
     """
     check_range("nu", nu, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     check_range("H", H, None, 0.0, high_inclusive=False)
     check_choice("boundary", boundary, ("leads", "probes"))
     a = float(check_range("spacing", spacing, 0.0, low_inclusive=False))
+    n_arm = int(check_range("neutral", neutral, 0)) + 1  # device sites on each arm
     mu = float(filling_to_mu(nu, H))
     b = Builder()
     b.add_kind("X", 1, 0.0)
     b.add_hopping_law(LinearHopping(t0=H, d0=a, slope=Hp, cutoff=1.2 * a))
-    corner = b.add_site([0.0, 0.0, 0.0], region="C")
-    b.add_site([a, 0.0, 0.0], region="C")  # site +1, along +x (lead R)
-    b.add_site([0.0, -a, 0.0], region="C")  # site -1, along -y (lead L)
+    b.add_site([0.0, 0.0, 0.0], "X", region="C")
+    for k in range(1, n_arm + 1):
+        b.add_site([k * a, 0.0, 0.0], "X", region="C")  # sites +k, along +x (lead R)
+        b.add_site([0.0, -k * a, 0.0], "X", region="C")  # sites -k, along -y (lead L)
     nL = lead_length if boundary == "probes" else 0
-    for k in range(2, nL + 2):
-        b.add_site([0.0, -k * a, 0.0], region="L")
-        b.add_site([k * a, 0.0, 0.0], region="R")
+    for k in range(n_arm + 1, n_arm + 1 + nL):
+        b.add_site([0.0, -k * a, 0.0], "X", region="L")
+        b.add_site([k * a, 0.0, 0.0], "X", region="R")
     if boundary == "leads":
-        b.add_lead("L", [[0.0, -2 * a, 0.0]], [0.0, -a, 0.0])
-        b.add_lead("R", [[2 * a, 0.0, 0.0]], [a, 0.0, 0.0])
+        b.add_lead("L", [[0.0, -(n_arm + 1) * a, 0.0]], [0.0, -a, 0.0], "X")
+        b.add_lead("R", [[(n_arm + 1) * a, 0.0, 0.0]], [a, 0.0, 0.0], "X")
         mus = {"L": mu, "R": mu}
         gam = None
     else:
@@ -189,15 +230,14 @@ def bent_chain_problem(
         mus = {"C": mu, "L": mu, "R": mu}
         gam = {"C": gamma, "L": gamma, "R": gamma}
     model = b.finalize()
-    res = Reservoirs.from_model(model, mus, kT, gam)
-    site_of = np.repeat(np.arange(len(model.kinds)), model.site_norb)
-    neutral = LocalChargeNeutrality(site_of, [corner], 2 * nu)
-    kw = {"quad_tol": quad_tol, "tol": 1e-11}
+    constrained = [0] + [s for k in range(1, n_arm) for s in (2 * k - 1, 2 * k)]
+    kw = {"quad_tol": quad_tol, "scf_tol": 1e-11, "backend": backend}
+    neutrality = LocalChargeNeutrality(constrained, 2 * nu)
     return BentChain(
         model=model,
-        reservoirs=res,
-        problem_sc=MeanFieldProblem(model, res, [neutral], **kw),
-        problem_nsc=MeanFieldProblem(model, res, None, **kw),
+        problem_sc=MeanFieldProblem.from_model(model, mus, kT, gam, [neutrality], **kw),
+        problem_nsc=MeanFieldProblem.from_model(model, mus, kT, gam, None, **kw),
+        mu_eql=mu,
         H=H,
         Hp=Hp,
     )
@@ -206,29 +246,23 @@ def bent_chain_problem(
 def bent_chain_linear_response(chain: BentChain) -> dict[str, float]:
     """σ, Ω_nsc and Ω_sc in linear response (Eq. 25) from the general engine.
 
-    Returns σ = (F̂_x − f_x)_00 (Eq. 26; eV/Å), the curls per unit bias in
-    units of (4eV/π)(H'²/H²), and the quadrature error estimates.
+    Returns σ = (F̂_x − f_x)_00 (Eq. 26; eV/Å), σ_y = (F̂_y − f_y)_00 (Eq. 27), the
+    curls per unit bias in units of (4/π)(H'²/H²), and their error estimate.
     """
-    pb = chain.problem_sc
-    st = pb.solve(progress=False)
     coords = [CORNER_X, CORNER_Y]
-    F_sc, err_F = screened_force_operators(pb, st, coords)
-    f = bare_force_operators(pb, st, coords)
-    dmu = chain.dmu(1.0)
-    unit = 4 / np.pi * chain.Hp**2 / chain.H**2
-    mu_eql = float(np.median(chain.reservoirs.mu))
-    kT = float(np.max(chain.reservoirs.kT))
+    st = chain.problem_sc.solve()
+    so = st.screened_force_operators(coords)
+    sc = st.curl_linear_response(chain.dmu(1.0), coords)
     # nsc: the non-self-consistent equilibrium system (the same H here: the ideal chain is neutral)
-    st0 = chain.problem_nsc.solve(progress=False)
-    om_nsc = curl_linear_response(st0.H, st0.reservoirs, f, dmu, mu=mu_eql, kT=kT)
-    om_sc = curl_linear_response(st.H, st.reservoirs, F_sc, dmu, mu=mu_eql, kT=kT)
+    nsc = chain.problem_nsc.solve().curl_linear_response(chain.dmu(1.0), coords, screened=False)
+    unit = chain.curl_unit
     return {
-        "sigma": float(np.real(F_sc[0, 0, 0] - f[0, 0, 0])),
-        "sigma_y": float(np.real(F_sc[1, 0, 0] - f[1, 0, 0])),
-        "curl_nsc": om_nsc.omega[0, 1] / unit,
-        "curl_sc": om_sc.omega[0, 1] / unit,
-        "error": (om_nsc.error + om_sc.error) / unit + err_F,
-        "corner_onsite": float(st.lam[0]) if st.lam.size else 0.0,
+        "sigma": -float(so.onsite[0, 0]),
+        "sigma_y": -float(so.onsite[1, 0]),
+        "curl_nsc": nsc.omega[0, 1] / unit,
+        "curl_sc": sc.omega[0, 1] / unit,
+        "error": (nsc.error + sc.error) / unit + so.error,
+        "corner_onsite": float(st.multipliers[0]) if st.multipliers.size else 0.0,
     }
 
 
@@ -242,20 +276,15 @@ def bent_chain_curl(chain: BentChain, bias: float) -> dict[str, float]:
     check_range("bias", bias, 0.0)
     if bias == 0:
         return {"curl_nsc": 0.0, "curl_sc": 0.0, "corner_onsite": 0.0, "error": 0.0}
-    mu_eql = float(np.median(chain.reservoirs.mu))
-    mus = mu_eql + chain.dmu(bias)
-    unit = 4 / np.pi * chain.Hp**2 / chain.H**2
     coords = [CORNER_X, CORNER_Y]
-    st0 = chain.problem_nsc.solve(mu=mus, progress=False)
-    f = bare_force_operators(chain.problem_nsc, st0, coords)
-    om_nsc = curl(st0.H, st0.reservoirs, f)
-    pb = chain.problem_sc
-    st = pb.solve(mu=mus, progress=False)
-    F_sc, err_F = screened_force_operators(pb, st, coords)
-    om_sc = curl(st.H, st.reservoirs, F_sc)
+    mus = chain.potentials(bias)
+    nsc = chain.problem_nsc.solve(mus).curl(coords, screened=False)
+    st = chain.problem_sc.solve(mus)
+    sc = st.curl(coords)
+    unit = chain.curl_unit
     return {
-        "curl_nsc": om_nsc.omega[0, 1] / unit,
-        "curl_sc": om_sc.omega[0, 1] / unit,
-        "corner_onsite": float(st.lam[0]),
-        "error": (om_nsc.error + om_sc.error) / unit + err_F,
+        "curl_nsc": nsc.omega[0, 1] / unit,
+        "curl_sc": sc.omega[0, 1] / unit,
+        "corner_onsite": float(st.multipliers[0]),
+        "error": (nsc.error + sc.error) / unit,
     }

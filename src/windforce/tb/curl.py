@@ -3,32 +3,50 @@
 Ω_IJ = ∂_I F_J − ∂_J F_I = g_s ∫ dE 4π Im Tr[F̂_I D_S(E) F̂_J ρ_S(E)]      (Eq. 24)
 
 with the screened force operators F̂ (Eq. 19). Write
-ρ_S(E) = f_ref(E) D_S(E) + Σ_q [f_q(E) − f_ref(E)] D_q(E) (Eqs. 14, 16). The
-first term contributes f_ref Tr[F̂_I D_S F̂_J D_S], which is **real**: with
-F̂ and D_S Hermitian, Tr[ABCD]* = Tr[(ABCD)†] = Tr[D C B A], and for
+ρ_S(E) = f_ref(E) D_S(E) + ρ_w(E), ρ_w = Σ_q [f_q(E) − f_ref(E)] D_q(E)
+(Eqs. 14, 16). The first term contributes f_ref Tr[F̂_I D_S F̂_J D_S], which is
+**real**: with F̂ and D_S Hermitian, Tr[ABCD]* = Tr[(ABCD)†] = Tr[D C B A], and for
 A = F̂_I, B = D = D_S, C = F̂_J this is Tr[D_S F̂_J D_S F̂_I] = Tr[F̂_I D_S F̂_J D_S]
 by cyclicity. So only the window where the Fermi functions differ from f_ref
-contributes, which is what :func:`curl` integrates (and why Ω = 0 at
-equilibrium, Sec. IV). Linear response (Eq. 25):
+contributes (and Ω = 0 at equilibrium, Sec. IV).
 
-Ω_IJ = g_s 4π Im Tr[F̂_I D_S(μ) F̂_J δρ_S],  δρ_S = Σ_α δμ_α D_α(μ)
+**The window integrand from one primitive.** With D_S = (i/2π)(G⁺ − G⁻),
+M_IJ ≡ Re Tr[F̂_I G⁺ F̂_J ρ_w] and Re Tr[F̂_I G⁻ F̂_J ρ_w] = M_JI (take the
+adjoint inside the trace and use cyclicity), so
+4π Im Tr[F̂_I D_S F̂_J ρ_w] = 2(M_IJ − M_JI). The derivative of ρ_w = G⁺ S G⁻
+along H → H + εF̂_J is T_J = G⁺ F̂_J ρ_w + ρ_w F̂_J G⁻, and Tr[F̂_I T_J] = 2 M_IJ
+(the two terms are complex conjugates). Hence
 
-at T = 0, everything for the self-consistent equilibrium system; at kT > 0 the
-same with the thermal average ∫ dE (−∂f/∂E) of the integrand.
+    Ω_IJ(E) = Tr[F̂_I T_J(E)] − Tr[F̂_J T_I(E)],
+
+the antisymmetric part of the window's static force-constant response. T_J
+is the backend's ``lesser_tangent`` (one tangent sweep per coordinate and
+energy, linear in the length on the RGF backend), needed only on the pattern
+of the operators. Linear response (Eq. 25): the window weights become δμ_α
+at E = μ_eql (kT = 0), or the thermal average ∫ dE (−∂f/∂E) of that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from windforce.errors import ValidationError, check_finite
+from windforce.errors import ValidationError, check_choice, check_finite
 from windforce.tb.integrate import FERMI_CUTOFF, integrate_real
-from windforce.tb.response import Reservoirs, _dag, green, window_integral
+from windforce.tb.negf import OpenSystem
+from windforce.tb.scf import SteadyState
 
-__all__ = ["CurlResult", "curl", "curl_linear_response", "curl_local", "curl_spectrum"]
+__all__ = [
+    "CurlResult",
+    "curl",
+    "curl_from_operators",
+    "curl_linear_response",
+    "curl_spectrum",
+]
 
 
 @dataclass
@@ -39,241 +57,188 @@ class CurlResult:
     ----------
     omega
         Ω (nI, nI) in (force unit)/(unit of R) (eV/Å² for Cartesian coordinates),
-        antisymmetric (not enforced: the integrand is, to rounding),
-        spin factor g_s included.
+        antisymmetric, spin factor g_s included.
     error
-        Estimated absolute quadrature error (max-norm).
+        Estimated absolute error (quadrature, plus the screened operators' error).
     n_eval
         Number of energies evaluated.
+    labels
+        Names of the coordinates.
     """
 
     omega: np.ndarray
     error: float
     n_eval: int
+    labels: list[str]
 
 
-def _curl_integrand(H, res: Reservoirs, F: np.ndarray, E: np.ndarray, w: np.ndarray):
-    """4π Im Tr[F̂_I D_S F̂_J ρ_w(E)] with ρ_w = Σ_q w_q D_q, shape (nE, nI, nI)."""
-    G = green(H, res, E + 0j)
-    Gd = _dag(G)
-    gam = res.gammas(E)
-    DS = 1j * (G - Gd) / (2 * np.pi)
-    S = np.einsum("eq,qeij->eij", w, gam)
-    rw = G @ S @ Gd / (2 * np.pi)
-    A = np.einsum("kij,ejl->ekil", F, DS)  # F_I D_S
-    B = np.einsum("kij,ejl->ekil", F, rw)  # F_J rho_w
-    return 4 * np.pi * np.imag(np.einsum("eiab,ejba->eij", A, B))
+def _pattern(ops: list[sp.csr_matrix]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Union pattern of the operators and each operator's values on it."""
+    union = sum((abs(sp.csr_matrix(op)) for op in ops), sp.csr_matrix(ops[0].shape)).tocoo()
+    rows, cols = union.row, union.col
+    vals = [np.asarray(sp.csr_matrix(op)[rows, cols]).ravel() for op in ops]
+    return rows, cols, vals
 
 
-def _check_ops(F, n):
-    F = np.asarray(F, complex)
-    if F.ndim != 3 or F.shape[1:] != (n, n):
-        raise ValidationError("force operators", f"shape {F.shape}", f"(nI, {n}, {n})")
-    check_finite("force operators", F)
-    return F
+def _window_integrand(system: OpenSystem, ops):
+    """E, w -> Ω_IJ(E)/g_s (nE, nI, nI) from the tangents T_J on the operators' pattern."""
+    rows, cols, vals = _pattern(ops)
+    F = np.array(vals)  # (nI, npairs): F̂_I[r, c]
+
+    def integrand(E, w):
+        T = system.backend.lesser_tangent(E + 0j, w / (2 * np.pi), ops, rows, cols)
+        # Tr[F̂_I T_J] = Σ_(r,c) F̂_I[r,c] T_J[c,r] = Σ F̂_I[r,c] conj(T_J[r,c]) (T_J Hermitian)
+        A = np.real(np.einsum("ip,ejp->eij", F, np.conj(T)))
+        return A - np.swapaxes(A, 1, 2)
+
+    return integrand
+
+
+def _operators(state: SteadyState, coords: Any, screened: bool, method: str = "response"):
+    from windforce.tb.forces import ScreenedOperators, bare_force_operators
+
+    pb = state.problem
+    idx = pb.coordinate_indices(coords)
+    if screened:
+        so = state.screened_force_operators(idx, method=method)
+    else:
+        so = ScreenedOperators(bare_force_operators(state, idx), 0.0, idx, None)
+    return so, pb.coordinate_labels(idx)
+
+
+def curl_from_operators(
+    system: OpenSystem,
+    operators: list,
+    *,
+    spin_degeneracy: int = 2,
+    atol: float = 1e-10,
+    progress: bool | None = False,
+) -> tuple[np.ndarray, float, int]:
+    """Ω_IJ (Eq. 24) of given Hermitian operators at the steady state of ``system``.
+
+    Returns (Ω, quadrature error, energies evaluated); Ω = 0 at equilibrium.
+    """
+    ops = [sp.csr_matrix(op) for op in operators]
+    nI = len(ops)
+    scale = max(max(float(abs(op).max()) for op in ops) ** 2, 1e-300)
+    res = system.energy_integral(
+        None, _window_integrand(system, ops), atol=atol * scale, progress=progress
+    )
+    if "window" not in res.parts:
+        return np.zeros((nI, nI)), 0.0, 0
+    return spin_degeneracy * np.real(res.value), spin_degeneracy * res.error, res.n_eval
 
 
 def curl(
-    H: np.ndarray,
-    res: Reservoirs,
-    F: np.ndarray,
+    state: SteadyState,
+    coords: Any = None,
     *,
-    spin_degeneracy: int = 2,
-    tol: float = 1e-10,
-    mu_ref: float | None = None,
-    progress: bool | None = False,
+    screened: bool = True,
+    method: str = "response",
+    progress: bool | None = None,
 ) -> CurlResult:
-    """Ω_IJ at finite bias and temperature (Eq. 24), integrated over the window only.
+    """Ω_IJ at the state's bias and temperature (Eq. 24), integrated over the window only.
 
     Parameters
     ----------
-    H
-        The self-consistent H_S of the steady state.
-    res
-        The reservoirs (μ, kT) of that steady state.
-    F
-        Screened force operators F̂_I, shape (nI, n, n) (bare f_I for a
-        non-self-consistent curl).
-    spin_degeneracy
-        g_s (docs/conventions.md).
-    tol
-        Quadrature tolerance (absolute, relative to the integrand scale).
-    mu_ref
-        The reference of the window (any value gives the same Ω; default the
-        median μ).
+    state
+        A converged steady state.
+    coords
+        Coordinates (indices or (atom, "x") pairs); default all.
+    screened
+        Use the screened force operators F̂ (Eq. 19, the curl of the
+        self-consistent force); False: the bare f_I (the non-self-consistent curl).
+    method
+        How the screened operators are computed
+        (:func:`~windforce.tb.forces.screened_force_operators`).
     progress
-        A bar counting the energies of the window integral (:mod:`windforce.progress`).
+        A bar counting the energies of the window integral.
     """
-    F = _check_ops(F, res.n)
-    mu_ref = res.reference_mu() if mu_ref is None else mu_ref
-    scale = max(float(np.max(np.abs(F))) ** 2, 1e-300)
-    val, err, n_eval = window_integral(
-        lambda E: _curl_integrand(H, res, F, E, res.window_weights(E, mu_ref)),
-        res,
-        mu_ref,
-        tol * scale,
-        progress=progress,
+    pb = state.problem
+    so, labels = _operators(state, coords, screened, method)
+    om, err, n_eval = curl_from_operators(
+        state.system, so.operators, spin_degeneracy=pb.gs, atol=pb.quad_tol, progress=progress
     )
-    nI = F.shape[0]
-    if val is None:
-        return CurlResult(np.zeros((nI, nI)), 0.0, 0)
-    om = spin_degeneracy * np.real(val)
-    return CurlResult(om, spin_degeneracy * err, n_eval)
+    scale = max(float(abs(op).max()) for op in so.operators)
+    return CurlResult(om, err + 4 * pb.gs * scale * so.error, n_eval, labels)
 
 
 def curl_spectrum(
-    H: np.ndarray,
-    res: Reservoirs,
-    F: np.ndarray,
-    energies: Sequence[float],
-    *,
-    spin_degeneracy: int = 2,
-    mu_ref: float | None = None,
+    state: SteadyState, energies: Any, coords: Any = None, *, screened: bool = True
 ) -> np.ndarray:
     """The energy-resolved curl Ω_IJ(E) of Eq. 24 (window part), shape (nE, nI, nI).
 
     ∫ Ω(E) dE over the window equals :func:`curl`'s Ω. Units: Ω per eV.
     """
-    F = _check_ops(F, res.n)
-    E = np.asarray(check_finite("energies", energies), float)
-    mu_ref = res.reference_mu() if mu_ref is None else mu_ref
-    om = spin_degeneracy * _curl_integrand(H, res, F, E, res.window_weights(E, mu_ref))
-    return om
+    E = np.atleast_1d(np.asarray(check_finite("energies", energies), float))
+    so, _ = _operators(state, coords, screened)
+    system = state.system
+    ops = [sp.csr_matrix(op) for op in so.operators]
+    return state.problem.gs * _window_integrand(system, ops)(E, system.window_weights(E))
 
 
 def curl_linear_response(
-    H: np.ndarray,
-    res: Reservoirs,
-    F: np.ndarray,
-    dmu: Sequence[float],
+    state: SteadyState,
+    dmu: Mapping[str, float],
+    coords: Any = None,
     *,
-    mu: float | None = None,
-    kT: float = 0.0,
-    spin_degeneracy: int = 2,
-    tol: float = 1e-10,
+    screened: bool = True,
+    method: str = "response",
 ) -> CurlResult:
-    """Ω_IJ in linear response (Eq. 25) for potential shifts δμ_α.
+    """Ω_IJ to first order in the potential shifts δμ_α (Eq. 25), per unit of δμ.
+
+    Ω_IJ = g_s [Tr F̂_I T_J − Tr F̂_J T_I] with ρ_w = Σ_α δμ_α D_α(μ_eql), all
+    for the self-consistent **equilibrium** state (all μ equal); at kT > 0 the
+    thermal average ∫ dE (−∂f/∂E) of the same.
 
     Parameters
     ----------
-    H, F
-        The self-consistent **equilibrium** H_S and its screened force operators.
-    res
-        The boundary (its μ are ignored; ``mu`` is the common μ_eql).
+    state
+        A self-consistent equilibrium state (raises otherwise).
     dmu
-        δμ_α for every reservoir (eV); Ω is linear in them.
-    mu
-        μ_eql (default: the median of ``res.mu``).
-    kT
-        Temperature of the thermal average (0: evaluate at μ_eql).
+        δμ_α by reservoir name (eV); names left out have δμ = 0. Ω is linear in them.
     """
-    F = _check_ops(F, res.n)
-    dmu = np.asarray(check_finite("dmu", dmu), float)
-    if dmu.shape != (res.n_res,):
-        raise ValidationError("dmu", dmu, f"one shift per reservoir ({res.n_res})")
-    mu = res.reference_mu() if mu is None else float(mu)
-
-    def integrand(E):
-        return _curl_integrand(
-            H, res, F, np.atleast_1d(E), np.broadcast_to(dmu, (np.size(E), res.n_res))
+    if not state.at_equilibrium:
+        raise ValidationError(
+            "state", "a biased steady state", "an equilibrium state (all reservoirs at one mu, kT)"
         )
+    system = state.system
+    names = system.names
+    for name in dmu:
+        check_choice("dmu", name, names)
+    shifts = np.array([float(check_finite(f"dmu[{nm}]", dmu.get(nm, 0.0))) for nm in names])
+    pb = state.problem
+    so, labels = _operators(state, coords, screened, method)
+    ops = [sp.csr_matrix(op) for op in so.operators]
+    integrand = _window_integrand(system, ops)
+    mu, kT = float(system.mu[0]), float(system.kT[0])
 
-    nI = F.shape[0]
+    def at(E):
+        E = np.atleast_1d(E)
+        return integrand(E, shifts[None, :] * system.band_mask(E))
+
     if kT == 0:
-        om, err, n_eval = integrand(np.array([mu]))[0], 0.0, 1
+        om, err, n_eval = at(np.array([mu]))[0], 0.0, 1
     else:
-        a, b = mu - FERMI_CUTOFF * kT, mu + FERMI_CUTOFF * kT
 
         def thermal(E):
             x = (np.real(E) - mu) / kT
             mdf = 0.25 / kT / np.cosh(0.5 * x) ** 2
-            return integrand(np.real(E)) * mdf[:, None, None]
+            return at(np.real(E)) * mdf[:, None, None]
 
-        r = integrate_real(thermal, a, b, breakpoints=[mu], atol=tol, rtol=tol)
+        r = integrate_real(
+            thermal,
+            mu - FERMI_CUTOFF * kT,
+            mu + FERMI_CUTOFF * kT,
+            breakpoints=[mu],
+            atol=pb.quad_tol,
+            rtol=0.0,
+        )
         om, err, n_eval = r.value, r.error, r.n_eval
-    om = spin_degeneracy * np.real(np.asarray(om)).reshape(nI, nI)
-    return CurlResult(om, spin_degeneracy * err, n_eval)
-
-
-class _ZeroLead:
-    """A self-energy that is identically zero on ``k`` orbitals.
-
-    Given to the RGF backend as an extra "lead" term, it makes those orbitals a
-    clique that the slicing keeps inside one slice, so that every entry of G
-    and of G Γ G† among them is available; it changes nothing else.
-    """
-
-    def __init__(self, k: int) -> None:
-        self.k = k
-
-    def self_energy(self, z: np.ndarray) -> np.ndarray:
-        return np.zeros((np.size(z), self.k, self.k), complex)
-
-
-def curl_local(
-    system,
-    F: Sequence,
-    *,
-    spin_degeneracy: int = 2,
-    tol: float = 1e-8,
-    mu_ref: float | None = None,
-) -> CurlResult:
-    """Eq. 24 for large systems, from the entries of G and ρ_S(E) on the operators' support.
-
-    Tr[F̂_I D_S F̂_J ρ_w] needs D_S and ρ_w only among the orbitals on which
-    some F̂_I acts. This evaluates them with the block-tridiagonal RGF backend
-    of :class:`windforce.tb.negf.OpenSystem` (or its dense backend), so the
-    cost per energy is one RGF sweep, O(L w³) for a wire of L slices of width w.
-
-    Parameters
-    ----------
-    system
-        A :class:`windforce.tb.negf.OpenSystem` at the steady state's H_S, μ, kT.
-    F
-        Force operators (sparse or dense n×n), local in space.
-    spin_degeneracy, tol, mu_ref
-        As :func:`curl`.
-    """
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-
-    from windforce.tb.solvers import DenseBackend, RGFBackend, Term
-
-    ops = [sp.csr_matrix(f) for f in F]
-    support = np.unique(np.concatenate([np.concatenate(f.nonzero()) for f in ops]))
-    if support.size == 0:
-        raise ValidationError("force operators", "all zero", "operators with nonzero entries")
-    m = support.size
-    Fs = np.array([f[support][:, support].toarray() for f in ops])
-    res = Reservoirs.from_open_system(system)
-    # BFS slicing starts at the first clique: put an orbital far from the support first, so
-    # that the slices of a wire run from one end instead of outwards from the middle
-    order = breadth_first_order(abs(system.H) > 0, int(support[0]), directed=False)[0]
-    far = np.array([order[-1]])
-    # the backends store probe Σ as diagonals, so probe terms of any size are used as they are
-    terms = [
-        *system.terms,
-        Term(0, far, lead=_ZeroLead(1)),
-        Term(0, support, lead=_ZeroLead(m)),
-    ]
-    cls = RGFBackend if system.backend.name == "rgf" else DenseBackend
-    backend = cls(system.H, terms, res.n_res)
-    rows, cols = (a.ravel() for a in np.meshgrid(support, support, indexing="ij"))
-    mu_ref = res.reference_mu() if mu_ref is None else mu_ref
-
-    def integrand(E):
-        nE = E.size
-        G = backend.green(E + 0j, rows, cols).reshape(nE, m, m)
-        DS = (np.conj(np.swapaxes(G, 1, 2)) - G) / (2j * np.pi)
-        w = res.window_weights(E, mu_ref)
-        rw = backend.lesser(E + 0j, w / (2 * np.pi), rows, cols).reshape(nE, m, m)
-        A = np.einsum("kij,ejl->ekil", Fs, DS)
-        B = np.einsum("kij,ejl->ekil", Fs, rw)
-        return 4 * np.pi * np.imag(np.einsum("eiab,ejba->eij", A, B))
-
-    scale = max(float(np.max(np.abs(Fs))) ** 2, 1e-300)
-    val, err, n_eval = window_integral(integrand, res, mu_ref, tol * scale)
-    nI = len(ops)
-    if val is None:
-        return CurlResult(np.zeros((nI, nI)), 0.0, 0)
-    return CurlResult(spin_degeneracy * np.real(val), spin_degeneracy * err, n_eval)
+    scale = max(float(abs(op).max()) for op in ops)
+    return CurlResult(
+        pb.gs * np.real(om),
+        pb.gs * err + 4 * pb.gs * scale * so.error * float(np.max(np.abs(shifts))),
+        n_eval,
+        labels,
+    )

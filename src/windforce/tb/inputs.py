@@ -2,9 +2,10 @@
 
 The format is documented in docs/tb_forces.md (section "Input files") with
 examples in examples/tb/. :func:`load_input` validates everything (raising
-:class:`~windforce.errors.ValidationError` naming the offending key) before
-any heavy work; :func:`run_input` computes what the ``[compute]`` table asks
-for and returns plain arrays and labels (the CLI writes them to NetCDF).
+:class:`~windforce.errors.ValidationError` naming the offending key, with the
+closest valid name for a misspelt one) before any heavy work;
+:func:`run_input` computes what the ``[compute]`` table asks for and returns
+plain arrays and labels (the CLI writes them to NetCDF).
 """
 
 from __future__ import annotations
@@ -17,28 +18,44 @@ from typing import Any
 
 import numpy as np
 
-from windforce.errors import ValidationError, check_choice, check_range
-from windforce.tb.curl import curl, curl_linear_response, curl_spectrum
-from windforce.tb.forces import forces, screened_force_operators
-from windforce.tb.functionals import (
-    HubbardCharge,
-    LocalChargeNeutrality,
-    OhnoHartree,
-    SpinHubbard,
-)
+from windforce.errors import ValidationError, check_choice, check_finite, check_range
+from windforce.tb.functionals import ChargingEnergy, Hubbard, LocalChargeNeutrality, OhnoHartree
 from windforce.tb.model import Builder, ExponentialHopping, LinearHopping, PowerLawHopping
-from windforce.tb.response import Reservoirs
 from windforce.tb.scf import MeanFieldProblem
 
 __all__ = ["TBInput", "load_input", "run_input"]
 
-_TOP = {"model", "kinds", "sites", "hopping", "leads", "reservoirs", "functional", "scf", "compute"}
+_TOP = ("model", "kinds", "sites", "hopping", "leads", "reservoirs", "functional", "numerics")
+_TOP = (*_TOP, "compute")
 _LAWS = {
     "linear": (LinearHopping, ("t0", "d0", "slope", "cutoff")),
     "power": (PowerLawHopping, ("t0", "d0", "n", "cutoff")),
     "exponential": (ExponentialHopping, ("t0", "d0", "q", "cutoff")),
 }
-_DIRS = {"x": 0, "y": 1, "z": 2}
+_FUNCTIONALS = {
+    "hubbard": ("U", "electrons"),
+    "charging": ("U", "electrons"),
+    "ohno": ("U", "electrons", "epsilon"),
+    "neutrality": ("sites", "electrons"),
+}
+_NUMERICS = {
+    "backend": "dense",
+    "scf_tol": 1e-9,
+    "quad_tol": 1e-10,
+    "linear_tol": 1e-9,
+    "max_iter": 100,
+    "mixing": 1.0,
+    "memory": 8,
+}
+_COMPUTE = (
+    "coordinates",
+    "forces",
+    "curl",
+    "curl_linear_response",
+    "mu_eql",
+    "screening",
+    "energy_resolved",
+)
 
 
 @dataclass
@@ -50,13 +67,26 @@ class TBInput:
     coord_labels: list[str]
     compute: dict[str, Any]
     raw: dict[str, Any]
-    central: int | None
+    central: str | None
 
 
-def _keys(table: Mapping, allowed: set[str], where: str) -> None:
-    extra = sorted(set(table) - allowed)
-    if extra:
-        raise ValidationError(f"{where} key", extra[0], "one of " + ", ".join(sorted(allowed)))
+# --------------------------------------------------------------------------- typed fields
+def _table(value: Any, where: str) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise ValidationError(where, value, "a table")
+    return value
+
+
+def _tables(raw: Mapping, key: str) -> list[Mapping]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(t, Mapping) for t in value):
+        raise ValidationError(key, value, f"an array of tables [[{key}]]")
+    return value
+
+
+def _keys(table: Mapping, allowed: tuple[str, ...], where: str) -> None:
+    for key in table:
+        check_choice(f"{where} key", key, allowed)
 
 
 def _need(table: Mapping, key: str, where: str) -> Any:
@@ -65,6 +95,41 @@ def _need(table: Mapping, key: str, where: str) -> Any:
     return table[key]
 
 
+def _number(
+    value: Any, name: str, low: float | None = None, high: float | None = None, **kw: Any
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(name, value, "a number")
+    return float(check_range(name, value, low, high, **kw))
+
+
+def _integer(value: Any, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(name, value, "a whole number")
+    return int(check_range(name, value, low, high))
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(name, value, "true or false")
+    return value
+
+
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(name, value, "a non-empty string")
+    return value
+
+
+def _numbers(value: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(name, value, "numbers") from exc
+    return check_finite(name, arr)
+
+
+# --------------------------------------------------------------------------- loading
 def load_input(source: str | Path | Mapping[str, Any]) -> TBInput:
     """Parse and validate a ``windforce tb run`` input (a path to TOML, or a dict)."""
     if isinstance(source, Mapping):
@@ -75,181 +140,195 @@ def load_input(source: str | Path | Mapping[str, Any]) -> TBInput:
             raise ValidationError("input", str(path), "an existing TOML file")
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ValidationError("input", str(path), f"valid TOML ({exc})") from exc
     _keys(raw, _TOP, "top-level")
-    model_t = raw.get("model", {})
-    _keys(model_t, {"spin", "spin_degeneracy"}, "[model]")
-    spin = bool(model_t.get("spin", False))
-    gs = int(
-        check_range("model.spin_degeneracy", model_t.get("spin_degeneracy", 1 if spin else 2), 1, 2)
-    )
+    model_t = _table(raw.get("model", {}), "[model]")
+    _keys(model_t, ("spin", "spin_degeneracy"), "[model]")
+    spin = _boolean(model_t.get("spin", False), "model.spin")
+    gs = model_t.get("spin_degeneracy")
+    gs = None if gs is None else _integer(gs, "model.spin_degeneracy", 1, 2)
     b = Builder(spin=spin)
-    for k, kind in enumerate(raw.get("kinds", [])):
-        _keys(kind, {"name", "orbitals", "onsite"}, f"[[kinds]][{k}]")
+    for k, kind in enumerate(_tables(raw, "kinds")):
+        where = f"kinds[{k}]"
+        _keys(kind, ("name", "orbitals", "onsite"), f"[[kinds]][{k}]")
+        onsite = kind.get("onsite", 0.0)
+        if not isinstance(onsite, Mapping):
+            onsite = _numbers(onsite, f"{where}.onsite")
         b.add_kind(
-            str(_need(kind, "name", "kinds")),
-            int(kind.get("orbitals", 1)),
-            np.asarray(kind.get("onsite", 0.0)),
+            _string(_need(kind, "name", where), f"{where}.name"), kind.get("orbitals", 1), onsite
         )
-    sites = raw.get("sites", [])
+    sites = _tables(raw, "sites")
     if not sites:
-        raise ValidationError("sites", sites, "at least one [[sites]] table")
+        raise ValidationError("sites", [], "at least one [[sites]] table")
     for k, s in enumerate(sites):
-        _keys(s, {"positions", "kind", "region", "onsite"}, f"[[sites]][{k}]")
-        pos = np.atleast_2d(np.asarray(_need(s, "positions", f"sites[{k}]"), float))
+        where = f"sites[{k}]"
+        _keys(s, ("positions", "kind", "region", "onsite"), f"[[sites]][{k}]")
+        pos = _numbers(_need(s, "positions", where), f"{where}.positions")
         if pos.ndim != 2 or pos.shape[1] != 3:
-            raise ValidationError(f"sites[{k}].positions", pos.shape, "a list of [x, y, z] in Å")
+            raise ValidationError(f"{where}.positions", s["positions"], "a list of [x, y, z] in Å")
+        kind = s.get("kind")
+        region = s.get("region")
+        onsite = None if "onsite" not in s else _numbers(s["onsite"], f"{where}.onsite")
         for p in pos:
             b.add_site(
                 p,
-                s.get("kind", "X"),
-                region=s.get("region"),
-                onsite=None if "onsite" not in s else np.asarray(s["onsite"]),
+                None if kind is None else _string(kind, f"{where}.kind"),
+                region=None if region is None else _string(region, f"{where}.region"),
+                onsite=onsite,
             )
-    laws = raw.get("hopping", [])
+    laws = _tables(raw, "hopping")
     if not laws:
-        raise ValidationError("hopping", laws, "at least one [[hopping]] law")
+        raise ValidationError("hopping", [], "at least one [[hopping]] law")
     for k, law in enumerate(laws):
-        name = check_choice(f"hopping[{k}].law", law.get("law"), _LAWS)
+        where = f"hopping[{k}]"
+        name = check_choice(f"{where}.law", law.get("law"), _LAWS)
         cls, params = _LAWS[name]
-        _keys(law, {"law", "kinds", *params}, f"[[hopping]][{k}]")
-        kw = {p: float(_need(law, p, f"hopping[{k}]")) for p in params}
-        kinds = tuple(law["kinds"]) if "kinds" in law else None
+        _keys(law, ("law", "kinds", *params), f"[[hopping]][{k}]")
+        kw = {p: _number(_need(law, p, where), f"{where}.{p}") for p in params}
+        kinds = law.get("kinds")
+        if kinds is not None:
+            if not isinstance(kinds, list) or len(kinds) != 2:
+                raise ValidationError(f"{where}.kinds", kinds, "two kind names")
+            kinds = tuple(_string(x, f"{where}.kinds") for x in kinds)
         b.add_hopping_law(cls(**kw), kinds)
-    for k, lead in enumerate(raw.get("leads", [])):
-        _keys(lead, {"name", "cell", "translation", "kinds", "eta"}, f"[[leads]][{k}]")
+    for k, lead in enumerate(_tables(raw, "leads")):
+        where = f"leads[{k}]"
+        _keys(lead, ("name", "cell", "translation", "kinds", "eta"), f"[[leads]][{k}]")
+        kinds = lead.get("kinds")
+        if kinds is not None and not isinstance(kinds, str | list):
+            raise ValidationError(f"{where}.kinds", kinds, "a kind name or a list of them")
         b.add_lead(
-            str(_need(lead, "name", f"leads[{k}]")),
-            _need(lead, "cell", f"leads[{k}]"),
-            _need(lead, "translation", f"leads[{k}]"),
-            lead.get("kinds", "X"),
-            eta=float(lead.get("eta", 1e-9)),
+            _string(_need(lead, "name", where), f"{where}.name"),
+            _numbers(_need(lead, "cell", where), f"{where}.cell"),
+            _numbers(_need(lead, "translation", where), f"{where}.translation"),
+            kinds,
+            eta=_number(lead.get("eta", 1e-9), f"{where}.eta", 0.0, low_inclusive=False),
         )
     model = b.finalize()
-    res_t = raw.get("reservoirs", [])
+    res_t = _tables(raw, "reservoirs")
     if len(res_t) < 2:
         raise ValidationError("reservoirs", len(res_t), "at least two [[reservoirs]] tables")
     mu, kT, gamma = {}, {}, {}
     central = None
     for k, r in enumerate(res_t):
-        _keys(r, {"name", "mu", "kT", "gamma", "central"}, f"[[reservoirs]][{k}]")
-        name = str(_need(r, "name", f"reservoirs[{k}]"))
-        mu[name] = float(_need(r, "mu", f"reservoirs[{k}]"))
-        kT[name] = float(check_range(f"reservoirs[{k}].kT", r.get("kT", 0.0), 0.0))
+        where = f"reservoirs[{k}]"
+        _keys(r, ("name", "mu", "kT", "gamma", "central"), f"[[reservoirs]][{k}]")
+        name = _string(_need(r, "name", where), f"{where}.name")
+        if name in mu:
+            raise ValidationError(f"{where}.name", name, "a name not used by another reservoir")
+        mu[name] = _number(_need(r, "mu", where), f"{where}.mu")
+        kT[name] = _number(r.get("kT", 0.0), f"{where}.kT", 0.0)
         if "gamma" in r:
-            gamma[name] = float(
-                check_range(f"reservoirs[{k}].gamma", r["gamma"], 0.0, low_inclusive=False)
-            )
-        if r.get("central", False):
-            central = k
-    res = Reservoirs.from_model(model, mu, kT, gamma or None)
-    site_of = np.repeat(np.arange(len(model.kinds)), model.site_norb)
-    funs = [_functional(f, k, site_of, model, gs) for k, f in enumerate(raw.get("functional", []))]
-    scf = raw.get("scf", {})
-    _keys(scf, {"tol", "max_iter", "beta", "memory", "quad_tol"}, "[scf]")
-    problem = MeanFieldProblem(
-        model,
-        res,
-        funs or None,
-        spin_degeneracy=gs,
-        tol=float(scf.get("tol", 1e-9)),
-        max_iter=int(scf.get("max_iter", 100)),
-        beta=float(scf.get("beta", 0.5)),
-        memory=int(scf.get("memory", 8)),
-        quad_tol=float(scf.get("quad_tol", 1e-10)),
+            gamma[name] = _number(r["gamma"], f"{where}.gamma", 0.0, low_inclusive=False)
+        if _boolean(r.get("central", False), f"{where}.central"):
+            central = name
+    funs = [_functional(f, k) for k, f in enumerate(_tables(raw, "functional"))]
+    num = _table(raw.get("numerics", {}), "[numerics]")
+    _keys(num, tuple(_NUMERICS), "[numerics]")
+    options = {
+        "backend": check_choice("numerics.backend", num.get("backend", "dense"), ("dense", "rgf")),
+        "scf_tol": _number(num.get("scf_tol", 1e-9), "numerics.scf_tol", 0.0, low_inclusive=False),
+        "quad_tol": _number(
+            num.get("quad_tol", 1e-10), "numerics.quad_tol", 0.0, low_inclusive=False
+        ),
+        "linear_tol": _number(
+            num.get("linear_tol", 1e-9), "numerics.linear_tol", 0.0, low_inclusive=False
+        ),
+        "max_iter": _integer(num.get("max_iter", 100), "numerics.max_iter", 1, 100_000),
+        "mixing": _number(num.get("mixing", 1.0), "numerics.mixing", 0.0, 1.0, low_inclusive=False),
+        "memory": _integer(num.get("memory", 8), "numerics.memory", 0, 100),
+    }
+    if gs is not None:
+        options["spin_degeneracy"] = gs
+    problem = MeanFieldProblem.from_model(model, mu, kT, gamma or None, funs or None, **options)
+    comp = dict(_table(raw.get("compute", {}), "[compute]"))
+    _keys(comp, _COMPUTE, "[compute]")
+    coords = _coordinates(problem, comp.get("coordinates"))
+    comp["screening"] = check_choice(
+        "compute.screening", comp.get("screening", "response"), ("response", "fd")
     )
-    comp = dict(raw.get("compute", {}))
-    _keys(
-        comp,
-        {
-            "coordinates",
-            "forces",
-            "curl",
-            "curl_linear_response",
-            "mu_eql",
-            "screening",
-            "energy_resolved",
-        },
-        "[compute]",
-    )
-    coords, labels = _coordinates(comp.get("coordinates"), len(model.kinds))
-    check_choice("compute.screening", comp.setdefault("screening", "response"), ("response", "fd"))
     for key in ("forces", "curl", "curl_linear_response"):
-        comp[key] = bool(comp.get(key, key == "forces"))
-    comp["energy_resolved"] = int(
-        check_range("compute.energy_resolved", comp.get("energy_resolved", 0), 0, 100000)
+        comp[key] = _boolean(comp.get(key, key == "forces"), f"compute.{key}")
+    comp["energy_resolved"] = _integer(
+        comp.get("energy_resolved", 0), "compute.energy_resolved", 0, 100_000
     )
-    return TBInput(problem, coords, labels, comp, raw, central)
+    if "mu_eql" in comp:
+        comp["mu_eql"] = _number(comp["mu_eql"], "compute.mu_eql")
+    if comp["curl_linear_response"] and "mu_eql" not in comp:
+        comp["mu_eql"] = float(np.median(list(mu.values())))
+    return TBInput(problem, coords, problem.coordinate_labels(coords), comp, raw, central)
 
 
-def _coordinates(spec, n_atoms):
+def _coordinates(problem: MeanFieldProblem, spec: Any) -> np.ndarray:
     if spec is None:
-        idx = np.arange(3 * n_atoms)
-    else:
-        idx = []
-        for c in spec:
-            if isinstance(c, list | tuple) and len(c) == 2:
-                atom = int(check_range("compute.coordinates atom", c[0], 0, n_atoms - 1))
-                idx.append(
-                    3 * atom + _DIRS[check_choice("compute.coordinates direction", c[1], _DIRS)]
-                )
-            else:
-                idx.append(int(check_range("compute.coordinates", c, 0, 3 * n_atoms - 1)))
-        idx = np.array(idx, int)
-    labels = [f"atom{i // 3}_{'xyz'[i % 3]}" for i in idx]
-    return idx, labels
-
-
-def _functional(f: Mapping, k: int, site_of, model, gs):
-    where = f"[[functional]][{k}]"
-    kind = check_choice(
-        f"functional[{k}].type", f.get("type"), ("hubbard", "ohno", "neutrality", "spin_hubbard")
-    )
-    if kind == "hubbard":
-        _keys(f, {"type", "U", "n0"}, where)
-        return HubbardCharge(site_of, f.get("U", 1.0), f.get("n0", 0.0), spin_degeneracy=gs)
-    if kind == "ohno":
-        _keys(f, {"type", "U", "n0", "epsilon"}, where)
-        return OhnoHartree(
-            site_of,
-            f.get("U", 1.0),
-            f.get("n0", 0.0),
-            epsilon=float(f.get("epsilon", 1.0)),
-            spin_degeneracy=gs,
+        return problem.coordinate_indices(None)
+    if not isinstance(spec, list) or not spec:
+        raise ValidationError(
+            "compute.coordinates", spec, "a list of [atom, 'x'|'y'|'z'] or indices"
         )
+    items = []
+    for c in spec:
+        if isinstance(c, list):
+            if len(c) != 2 or not isinstance(c[1], str):
+                raise ValidationError("compute.coordinates", c, "[atom, 'x'|'y'|'z']")
+            items.append((_integer(c[0], "compute.coordinates atom", 0), c[1]))
+        else:
+            items.append(_integer(c, "compute.coordinates", 0))
+    return problem.coordinate_indices(items)
+
+
+def _functional(f: Mapping, k: int):
+    where = f"functional[{k}]"
+    kind = check_choice(f"{where}.type", f.get("type"), _FUNCTIONALS)
+    _keys(f, ("type", *_FUNCTIONALS[kind]), f"[[functional]][{k}]")
+    electrons = _numbers(_need(f, "electrons", where), f"{where}.electrons")
     if kind == "neutrality":
-        _keys(f, {"type", "sites", "n0"}, where)
-        return LocalChargeNeutrality(
-            site_of, _need(f, "sites", where), _need(f, "n0", where), spin_degeneracy=gs
-        )
-    _keys(f, {"type", "U", "n0"}, where)
-    if not model.spin:
-        raise ValidationError(f"functional[{k}].type", kind, "a model with spin = true")
-    spin = np.tile([1, -1], model.n_orbitals // 2)
-    return SpinHubbard(site_of, spin, f.get("U", 1.0), f.get("n0", 0.0))
+        sites = _need(f, "sites", where)
+        if not isinstance(sites, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in sites
+        ):
+            raise ValidationError(f"{where}.sites", sites, "a list of site indices")
+        return LocalChargeNeutrality(sites, electrons)
+    U = _numbers(_need(f, "U", where), f"{where}.U")
+    if kind == "hubbard":
+        return Hubbard(U, electrons)
+    if kind == "charging":
+        return ChargingEnergy(U, electrons)
+    return OhnoHartree(U, electrons, epsilon=_number(f.get("epsilon", 1.0), f"{where}.epsilon"))
 
 
+# --------------------------------------------------------------------------- running
 def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
     """Run a validated input; returns named arrays, their dimensions and units."""
     pb, comp = inp.problem, inp.compute
     st = pb.solve(progress=progress)
-    res = st.reservoirs
+    model = pb.model
+    currents, current_err = st.currents()
     out: dict[str, tuple] = {
-        "rho_diagonal": (
+        "position": (("atom", "cartesian"), model.positions, "Angstrom", "site positions"),
+        "occupation": (
             ("orbital",),
-            np.real(np.diagonal(st.rho)),
+            st.occupations,
             "electrons per spin orbital",
-            "steady-state occupations (Eq. 9)",
+            "steady-state occupations rho_oo (Eq. 9)",
         ),
-        "potential": (
+        "charge": (("atom",), st.charges, "electrons", "electrons per site, all spin channels"),
+        "onsite_potential": (
             ("orbital",),
-            np.real(np.diagonal(st.H - st.h)),
+            st.onsite_potential,
             "eV",
             "self-consistent onsite shift diag(H_S - h) (Eq. 3)",
         ),
-        "mu": (("reservoir",), res.mu, "eV", "electrochemical potential"),
-        "kT": (("reservoir",), res.kT, "eV", "k_B T"),
+        "mu": (("reservoir",), st.system.mu, "eV", "electrochemical potential"),
+        "kT": (("reservoir",), st.system.kT, "eV", "k_B T"),
+        "current": (
+            ("reservoir",),
+            np.array([currents[nm] for nm in st.system.names]),
+            "eV/hbar",
+            "particle current into the reservoir (spin factor included)",
+        ),
+        "current_error": ((), current_err, "eV/hbar", "integration error estimate of current"),
         "scf_residual": (
             (),
             float(st.history[-1]["residual_norm"]) if st.history else 0.0,
@@ -260,58 +339,58 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
     }
     idx = inp.coords
     if comp["forces"]:
+        F = st.forces(idx, central=inp.central)
         out["force"] = (
             ("coordinate",),
-            forces(pb, st, idx, central=inp.central),
+            F.values,
             "eV/Angstrom",
             "F_I = g_s(Tr[f_I rho] - d_I E) (Eq. 17)",
         )
-    if comp["curl"] or comp["curl_linear_response"]:
-        F, ferr = screened_force_operators(pb, st, idx, method=comp["screening"])
-        if comp["curl"]:
-            c = curl(st.H, res, F, spin_degeneracy=pb.gs, tol=pb.quad_tol, progress=progress)
-            out["curl"] = (
-                ("coordinate", "coordinate2"),
-                c.omega,
-                "eV/Angstrom^2",
-                "Omega_IJ = d_I F_J - d_J F_I at finite bias (Eq. 24)",
-            )
-            out["curl_error"] = ((), c.error + ferr, "eV/Angstrom^2", "error estimate of curl")
-            n_e = comp["energy_resolved"]
-            if n_e:
-                lo, hi = res.window(res.reference_mu())
+        out["force_error"] = ((), F.error, "eV/Angstrom", "error estimate of force")
+    if comp["curl"]:
+        c = st.curl(idx, method=comp["screening"], progress=progress)
+        out["curl"] = (
+            ("coordinate", "coordinate2"),
+            c.omega,
+            "eV/Angstrom^2",
+            "Omega_IJ = d_I F_J - d_J F_I at finite bias (Eq. 24)",
+        )
+        out["curl_error"] = ((), c.error, "eV/Angstrom^2", "error estimate of curl")
+        n_e = comp["energy_resolved"]
+        if n_e:
+            lo, hi = st.system.window()
+            if hi > lo:
                 E = np.linspace(lo, hi, n_e)
                 out["energy"] = (("energy",), E, "eV", "energy grid of curl_spectrum")
                 out["curl_spectrum"] = (
                     ("energy", "coordinate", "coordinate2"),
-                    curl_spectrum(st.H, res, F, E, spin_degeneracy=pb.gs),
+                    st.curl_spectrum(E, idx),
                     "eV/Angstrom^2/eV",
                     "energy-resolved Omega_IJ(E) (Eq. 24)",
                 )
-        if comp["curl_linear_response"]:
-            mu_eql = float(comp.get("mu_eql", np.median(res.mu)))
-            eq = pb.solve(mu=np.full(res.n_res, mu_eql), guess=st, progress=progress)
-            Feq, _ = screened_force_operators(pb, eq, idx, method=comp["screening"])
-            c = curl_linear_response(
-                eq.H,
-                eq.reservoirs,
-                Feq,
-                res.mu - mu_eql,
-                mu=mu_eql,
-                kT=float(np.max(res.kT)),
-                spin_degeneracy=pb.gs,
-            )
-            out["curl_linear"] = (
-                ("coordinate", "coordinate2"),
-                c.omega,
-                "eV/Angstrom^2",
-                "linear-response curl (Eq. 25) for dmu = mu - mu_eql",
-            )
+    if comp["curl_linear_response"]:
+        mu_eql = comp["mu_eql"]
+        eq = pb.solve(dict.fromkeys(st.system.names, mu_eql), guess=st, progress=progress)
+        dmu = {nm: m - mu_eql for nm, m in st.mu.items()}
+        c = eq.curl_linear_response(dmu, idx, method=comp["screening"])
+        out["curl_linear"] = (
+            ("coordinate", "coordinate2"),
+            c.omega,
+            "eV/Angstrom^2",
+            "linear-response curl (Eq. 25) for dmu = mu - mu_eql",
+        )
+        out["curl_linear_error"] = ((), c.error, "eV/Angstrom^2", "error estimate of curl_linear")
     return {
         "variables": out,
         "coords": {
             "coordinate": inp.coord_labels,
             "coordinate2": inp.coord_labels,
-            "reservoir": res.names,
+            "reservoir": st.system.names,
+            "atom": np.arange(len(model.kinds)),
+            "cartesian": ["x", "y", "z"],
+        },
+        "attrs": {
+            "kinds": " ".join(model.kinds),
+            "bonds": "; ".join(str(s) for s in model.bond_summary()),
         },
     }

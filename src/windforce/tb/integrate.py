@@ -31,27 +31,64 @@ from windforce.progress import progress_bar
 __all__ = [
     "FERMI_CUTOFF",
     "QuadResult",
+    "QuadRule",
     "bias_window",
     "fermi",
     "fermi_contour_integral",
     "integrate_path",
     "integrate_real",
+    "integrate_window",
 ]
 
 #: f(E) < exp(-FERMI_CUTOFF) beyond μ + FERMI_CUTOFF·kT: treated as zero.
 FERMI_CUTOFF = 40.0
 
 _GL_ORDER = 8
+#: A panel whose error estimate is below this fraction of its value is accepted (rounding).
+_ROUNDOFF = 100 * np.finfo(float).eps
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 
 
 @dataclass
+class QuadRule:
+    """A fixed quadrature rule: ∫ F ≈ Σ_k weights[k] F(nodes[k]).
+
+    Every adaptive integral returns the rule it converged to (the Gauss–Legendre
+    nodes of its accepted panels, with the Jacobian and any fixed weight such
+    as a Fermi factor folded into ``weights``). Applying it to another
+    integrand with the same singularities (e.g. the linear response of the
+    density whose integral built the rule) is an exactly linear operation,
+    which iterative linear solvers need; its accuracy is that of the rule's
+    own integral and must be checked a posteriori.
+    """
+
+    nodes: np.ndarray
+    weights: np.ndarray
+
+    def apply(self, F: Callable[[np.ndarray], np.ndarray], max_batch: int = 512) -> np.ndarray:
+        """Σ_k w_k F(z_k), with ``F`` evaluated in batches of at most ``max_batch`` nodes."""
+        total = None
+        for s in range(0, self.nodes.size, max_batch):
+            vals = np.asarray(F(self.nodes[s : s + max_batch]))
+            w = self.weights[s : s + max_batch].reshape((-1,) + (1,) * (vals.ndim - 1))
+            part = np.sum(vals * w, axis=0)
+            total = part if total is None else total + part
+        return total
+
+    def __add__(self, other: QuadRule) -> QuadRule:
+        return QuadRule(
+            np.concatenate([self.nodes, other.nodes]), np.concatenate([self.weights, other.weights])
+        )
+
+
+@dataclass
 class QuadResult:
-    """Value of an integral, its estimated absolute error and the work done."""
+    """Value of an integral, its estimated absolute error, the work done and the rule used."""
 
     value: np.ndarray
     error: float
     n_eval: int
+    rule: QuadRule | None = None
 
 
 def fermi(E: np.ndarray | complex, mu: float, kT: float) -> np.ndarray:
@@ -145,23 +182,29 @@ def integrate_path(
     err_total = 0.0
     n_eval = 0
     history = []
+    accepted: list[tuple[int, float, float]] = []  # children whose sums were accepted
 
-    def evaluate(batch):
-        # each entry (k, t0, t1): Gauss–Legendre value on the panel
+    def nodes(batch):
+        """Nodes z and weights (Jacobian × Gauss–Legendre) of panels (k, t0, t1), (np, 8)."""
         ts = np.array([0.5 * (t1 - t0) * _GL_X + 0.5 * (t1 + t0) for _, t0, t1 in batch])
         zs = np.empty(ts.shape, complex)
-        jac = np.empty(ts.shape, complex)
+        ws = np.empty(ts.shape, complex)
         for p, (k, t0, t1) in enumerate(batch):
             zmap, jmap = maps[k]
             zs[p] = zmap(ts[p])
-            jac[p] = jmap(ts[p]) * 0.5 * (t1 - t0)
+            ws[p] = jmap(ts[p]) * 0.5 * (t1 - t0) * _GL_W
+        return zs, ws
+
+    def evaluate(batch):
+        # each entry (k, t0, t1): Gauss–Legendre value on the panel
+        zs, ws = nodes(batch)
         flat = zs.ravel()
         vals = []
         for s in range(0, flat.size, max_batch):
             vals.append(np.asarray(F(flat[s : s + max_batch])))
         vals = np.concatenate(vals, axis=0)
-        vals = vals.reshape((*ts.shape, *vals.shape[1:]))
-        w = (jac * _GL_W).reshape(ts.shape + (1,) * (vals.ndim - 2))
+        vals = vals.reshape((*zs.shape, *vals.shape[1:]))
+        w = ws.reshape(zs.shape + (1,) * (vals.ndim - 2))
         return np.sum(vals * w, axis=1)
 
     bar = progress_bar(progress=progress, desc=desc, unit="E", leave=False)
@@ -181,25 +224,48 @@ def integrate_path(
         n_eval += len(children) * _GL_ORDER
         bar.update(len(children) * _GL_ORDER)
         new_panels = []
+        pending = 0.0  # error estimate of the panels that stay unconverged
+        waiting = []
         for p, (k, t0, t1, parent) in enumerate(panels):
             pair = vals[2 * p] + vals[2 * p + 1]
             err = float(np.max(np.abs(pair - parent), initial=0.0))
             # share of the tolerance proportional to the panel's parameter length
             share = tol * (t1 - t0) / len(maps)
-            if err <= share or (t1 - t0) < 1e-13:
+            # below ~100 ulp of the panel's own value the estimate is rounding noise
+            noise = _ROUNDOFF * float(np.max(np.abs(vals[2 * p]) + np.abs(vals[2 * p + 1])))
+            if err <= max(share, noise) or (t1 - t0) < 1e-13:
                 total = pair if total is None else total + pair
                 err_total += err
+                accepted += children[2 * p : 2 * p + 2]
             else:
+                pending += err
+                waiting.append((pair, err, children[2 * p : 2 * p + 2]))
                 new_panels += [
                     (k, t0, 0.5 * (t0 + t1), vals[2 * p]),
                     (k, 0.5 * (t0 + t1), t1, vals[2 * p + 1]),
                 ]
+        if new_panels and err_total + pending <= tol:
+            # the global estimate meets the tolerance: accept the remaining panels as they are
+            for pair, err, kids in waiting:
+                total = pair if total is None else total + pair
+                err_total += err
+                accepted += kids
+            new_panels = []
         panels = new_panels
         running = total if total is not None else 0.0
         if panels:
             running = running + sum(p[3] for p in panels)
         scale = max(scale, float(np.max(np.abs(running), initial=0.0)))
-        history.append((len(panels), n_eval, err_total))
+        history.append((len(panels), n_eval, err_total, pending))
+        if _stalled(history):
+            bar.close()
+            raise ConvergenceError(
+                f"adaptive quadrature stalled: halving the panels no longer reduces the error "
+                f"(about {pending:.3g} over {len(panels)} panels, tolerance {tol:.3g}); the "
+                "integrand is noisy at this level (e.g. a lead's broadening eta): loosen the "
+                "tolerance",
+                history=history,
+            )
         if n_eval > max_eval:
             bar.close()
             raise ConvergenceError(
@@ -208,7 +274,22 @@ def integrate_path(
                 history=history,
             )
     bar.close()
-    return QuadResult(value=total, error=err_total, n_eval=n_eval)
+    zs, ws = nodes(accepted)
+    return QuadResult(
+        value=total, error=err_total, n_eval=n_eval, rule=QuadRule(zs.ravel(), ws.ravel())
+    )
+
+
+def _stalled(history: list[tuple]) -> bool:
+    """Error of the unconverged panels not cut 4× in four rounds while their number grew 4×.
+
+    A smooth integrand loses a factor ~2⁹ per halving on converging panels; a
+    noisy one (rounding, or numerical noise of the integrand) does not shrink.
+    """
+    if len(history) < 5:
+        return False
+    (n_old, *_, e_old), (n_new, *_, e_new) = history[-5], history[-1]
+    return n_new >= 4 * max(n_old, 1) and e_new > 0.25 * e_old
 
 
 def integrate_real(
@@ -280,18 +361,66 @@ def fermi_contour_integral(
         Y = height
         segments = [(e_min, e_min + 1j * Y), (e_min + 1j * Y, mu + 1j * Y), (mu + 1j * Y, mu)]
 
+    def fz(z):
+        return fermi(z, mu, kT) if kT > 0 else np.ones(z.shape)
+
     def integrand(z):
         vals = np.asarray(F(z))
-        fz = fermi(z, mu, kT) if kT > 0 else np.ones(z.shape)
-        return vals * fz.reshape(fz.shape + (1,) * (vals.ndim - 1))
+        f = fz(z)
+        return vals * f.reshape(f.shape + (1,) * (vals.ndim - 1))
 
     res = integrate_path(integrand, segments, **kwargs)
+    rule = QuadRule(res.rule.nodes, res.rule.weights * fz(res.rule.nodes))
     if n_poles:
         zp = mu + 1j * np.pi * kT * (2 * np.arange(n_poles) + 1)
-        max_batch = kwargs.get("max_batch", 512)
-        poles = sum(
-            np.sum(np.asarray(F(zp[s : s + max_batch])), axis=0)
-            for s in range(0, n_poles, max_batch)
-        )
-        res = QuadResult(res.value - 2j * np.pi * kT * poles, res.error, res.n_eval + n_poles)
+        pole_rule = QuadRule(zp, np.full(n_poles, -2j * np.pi * kT))
+        poles = pole_rule.apply(F, kwargs.get("max_batch", 512))
+        res = QuadResult(res.value + poles, res.error, res.n_eval + n_poles)
+        rule = rule + pole_rule
+    res.rule = rule
+    return res
+
+
+def integrate_window(
+    g: Callable[[np.ndarray], np.ndarray],
+    lo: float,
+    hi: float,
+    *,
+    breakpoints: Sequence[float] = (),
+    edges: Sequence[float] = (),
+    **kwargs,
+) -> QuadResult:
+    """∫_lo^hi g(E) dE on the real axis for integrands with steps and square-root edges.
+
+    The interval is cut at every breakpoint (electrochemical potentials) and
+    every edge (lead subband edges) inside it; each piece [a, b] is mapped by
+    E = a + (b − a)(3t² − 2t³), whose dE/dt vanishes at both ends, so that a
+    Fermi step at a cut or the (E − E_edge)^{±1/2} behaviour of a lead at a
+    band edge becomes an integrand analytic in t that the Gauss–Legendre
+    panels resolve (E − a ∝ t², so (E − a)^{±1/2} dE/dt ∝ t^{1±1}).
+
+    ``g`` receives real energies (n,) and returns (n, ...). Keyword arguments
+    go to :func:`integrate_path`; the returned rule is in the variable E.
+    """
+    if not lo < hi:
+        raise ValidationError("interval", (lo, hi), "lo < hi")
+    inner = [p for p in (*breakpoints, *edges) if lo < p < hi]
+    pts = np.array(sorted({float(lo), float(hi), *map(float, inner)}))
+    a, width = pts[:-1], np.diff(pts)
+    nseg = a.size
+
+    def energy(u):
+        u = np.real(u)
+        k = np.clip(np.floor(u).astype(int), 0, nseg - 1)
+        t = u - k
+        return a[k] + width[k] * t * t * (3 - 2 * t), width[k] * 6 * t * (1 - t)
+
+    def mapped(u):
+        E, jac = energy(u)
+        val = np.asarray(g(E))
+        return val * jac.reshape(jac.shape + (1,) * (val.ndim - 1))
+
+    res = integrate_real(mapped, 0.0, float(nseg), breakpoints=np.arange(1, nseg), **kwargs)
+    E, jac = energy(res.rule.nodes)
+    res.rule = QuadRule(E.astype(complex), res.rule.weights * jac)
     return res

@@ -67,7 +67,10 @@ def anderson_solve(
     ----------
     residual
         ``r(x)`` for a real vector x; it may return ``(r, info)`` with a dict
-        of extra per-iteration data kept in the history.
+        of extra per-iteration data kept in the history. If ``info`` holds
+        ``"residual_norm"``, convergence is judged on it instead of max|r|
+        (for a preconditioned r whose natural measure differs from the
+        quantity the tolerance is stated in).
     x0
         Starting vector (real).
     beta
@@ -107,14 +110,14 @@ def anderson_solve(
             out = residual(x)
             r, info = out if isinstance(out, tuple) else (out, {})
             r = np.asarray(r, float).ravel()
-            norm = float(np.max(np.abs(r), initial=0.0))
-            record = {"iteration": k, "residual_norm": norm, **info}
+            norm = float(info.get("residual_norm", np.max(np.abs(r), initial=0.0)))
+            record = {"iteration": k, **info, "residual_norm": norm}
             history.append(record)
             if callback is not None:
                 callback(k, x.copy(), r.copy(), record)
             bar.update(1)
             bar.set_postfix(residual=f"{norm:.2e}")
-            if not np.isfinite(norm):
+            if not (np.isfinite(norm) and np.all(np.isfinite(r))):
                 raise ConvergenceError(f"{desc}: residual is not finite at iteration {k}", history)
             if norm <= tol:
                 return MixingResult(x=x, residual_norm=norm, n_iter=k + 1, history=history)

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from windforce.errors import ValidationError, check_choice, check_finite, check_range
 from windforce.tb.leads import LeadSpec
@@ -600,6 +599,32 @@ class Builder:
 
 
 # --------------------------------------------------------------------------- finalized
+#: Below this many candidate pairs, neighbours are found by direct distances (no k-d tree).
+_DIRECT_PAIRS = 250_000
+
+
+def _pairs_within(pos_a: np.ndarray, pos_b: np.ndarray, cutoff: float, same: bool):
+    """Index pairs (p, q) with |pos_b[q] − pos_a[p]| ≤ cutoff (p < q when ``same``).
+
+    Small sets: direct distances; large ones: scipy's k-d tree (imported only then).
+    """
+    if len(pos_a) * len(pos_b) <= _DIRECT_PAIRS:
+        d2 = np.sum((pos_a[:, None, :] - pos_b[None, :, :]) ** 2, axis=-1)
+        hit = d2 <= cutoff * cutoff
+        if same:
+            hit = np.triu(hit, 1)
+        p, q = np.nonzero(hit)
+        return p, q
+    from scipy.spatial import cKDTree
+
+    tree_a = cKDTree(pos_a)
+    if same:
+        pq = tree_a.query_pairs(cutoff, output_type="ndarray")
+        return pq[:, 0], pq[:, 1]
+    sdm = tree_a.sparse_distance_matrix(cKDTree(pos_b), cutoff, output_type="ndarray")
+    return sdm["i"].astype(int), sdm["j"].astype(int)
+
+
 @dataclass
 class _Bonds:
     """Bonds of one model between two kinds: p in set a, q in set b, d = R_q − R_p.
@@ -766,20 +791,12 @@ class TightBindingSystem:
     def _enumerate(self, pos_a, codes_a, pos_b=None, codes_b=None) -> list[_Bonds]:
         """Bonds of every bond model between set a and set b (b is None: within set a)."""
         same = pos_b is None
-        tree_a = cKDTree(pos_a)
-        tree_b = tree_a if same else cKDTree(pos_b)
+        if same:
+            pos_b, codes_b = pos_a, codes_a
         out = []
         nk = len(self._kind_list)
         for t, term in enumerate(self._terms):
-            if same:
-                pq = tree_a.query_pairs(term.model.cutoff, output_type="ndarray")
-                p, q = pq[:, 0], pq[:, 1]
-                pos_b, codes_b = pos_a, codes_a
-            else:
-                sdm = tree_a.sparse_distance_matrix(
-                    tree_b, term.model.cutoff, output_type="ndarray"
-                )
-                p, q = sdm["i"].astype(int), sdm["j"].astype(int)
+            p, q = _pairs_within(pos_a, pos_b, term.model.cutoff, same)
             ca, cb = codes_a[p], codes_b[q]
             if term.kinds is not None:
                 A, B = self._code[term.kinds[0]], self._code[term.kinds[1]]
@@ -1037,7 +1054,7 @@ class TightBindingSystem:
         sites = np.unique(np.concatenate([g.p for g in groups] or [np.zeros(0, int)]))
         if sites.size == 0:
             cut = max(t.model.cutoff for t in self._terms) if self._terms else 0.0
-            dist = cKDTree(pos).query(cell)[0].min()
+            dist = float(np.min(np.linalg.norm(pos[:, None] - cell[None], axis=-1)))
             raise ValidationError(
                 f"lead {name!r}",
                 f"no device site within the cutoff ({cut:g} Å; nearest at {dist:.4g} Å)",

@@ -19,11 +19,25 @@ matrix ρ_S = ∫ ρ_S(E) dE (Eq. 9) is integrated as
     ρ_S = ∫ f_ref D_S dE + ∫ Σ_α (f_α − f_ref) D_α dE,
 
 the first term on a complex contour (with the Fermi poles), the second on the
-real axis inside the bias window only.
+real axis inside the bias window only. The reference f_ref is the Fermi function
+of the reservoir with the lowest electrochemical potential (lowest μ, then lowest
+kT). This fixes the one rule for **bound states** (states with no weight in any
+reservoir, e.g. below or above the band of every semi-infinite lead): they are
+occupied with f_ref, i.e. filled up to the lowest μ. Inside the bias window the
+leads do not fix their occupation; :class:`BoundStateWarning` is raised there.
+A reservoir made of semi-infinite leads only has D_α(E) = 0 outside its leads'
+bands; its window weight is set to zero there, so that the numerical
+broadening of bound states cannot leak into the window integral.
+
+The static linear response of ρ_S to a change δH of the Hamiltonian (Todorov
+Eq. 20 with δH = −F̂) is split and integrated the same way
+(:meth:`OpenSystem.density_response`).
 """
 
 from __future__ import annotations
 
+import copy
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,21 +47,52 @@ import scipy.sparse as sp
 from windforce.errors import ValidationError, check_choice, check_finite, check_range
 from windforce.tb.integrate import (
     FERMI_CUTOFF,
+    QuadRule,
     bias_window,
     fermi,
     fermi_contour_integral,
+    integrate_path,
     integrate_real,
+    integrate_window,
 )
 from windforce.tb.leads import LeadSpec
 from windforce.tb.solvers import DenseBackend, RGFBackend, Term
 
 __all__ = [
+    "BoundStateWarning",
     "DensityMatrix",
     "EnergyIntegral",
     "OpenSystem",
     "Reservoir",
     "bond_current",
 ]
+
+
+class BoundStateWarning(UserWarning):
+    """Bound states lie inside the bias window: the leads do not fix their occupation.
+
+    windforce fills every bound state with the Fermi function of the reservoir
+    with the lowest electrochemical potential (see :mod:`windforce.tb.negf`).
+    """
+
+
+#: Window integrals are cut at lead band edges within this many kT of some μ (see
+#: :meth:`OpenSystem.window_edges`).
+EDGE_CUTOFF = 20.0
+
+#: Bound-state weight (states per spin) below which no BoundStateWarning is raised.
+BOUND_STATE_THRESHOLD = 1e-3
+
+
+def _lead_intervals(lead: LeadSpec) -> list[tuple[float, float]]:
+    """Energy intervals where a lead has propagating states (its subband ranges)."""
+    return list(lead.band_intervals())
+
+
+def _lead_edges(lead: LeadSpec) -> np.ndarray:
+    """Every subband edge of a lead: breakpoints of real-axis integrals."""
+    return np.asarray(lead.band_edges(), float)
+
 
 BACKENDS = {"dense": DenseBackend, "rgf": RGFBackend}
 
@@ -103,6 +148,7 @@ class DensityMatrix:
     error: float
     n_eval: int
     parts: dict = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
 
     def to_sparse(self, n: int) -> sp.csr_matrix:
         """ρ_S as an n×n sparse matrix holding the computed entries."""
@@ -128,6 +174,9 @@ def _check_hermitian_sparse(H: sp.spmatrix, atol: float = 1e-10) -> None:
 class OpenSystem:
     """A device Hamiltonian H_S with its reservoirs, solved by one backend.
 
+    The single owner of open boundaries, Green's functions and the split of
+    every steady-state energy integral (module docstring).
+
     Parameters
     ----------
     H
@@ -140,12 +189,7 @@ class OpenSystem:
 
     def __init__(self, H, reservoirs: Sequence[Reservoir], *, backend: str = "dense") -> None:
         check_choice("backend", backend, BACKENDS)
-        H = sp.csr_matrix(H, dtype=complex)
-        if H.shape[0] != H.shape[1]:
-            raise ValidationError("H", f"shape {H.shape}", "a square matrix")
-        if H.nnz:
-            check_finite("H", H.data)
-        _check_hermitian_sparse(H)
+        H = self._checked_hamiltonian(H)
         self.H = H
         self.N = H.shape[0]
         self.reservoirs = list(reservoirs)
@@ -172,11 +216,70 @@ class OpenSystem:
                 terms.append(Term(a, r.lead.interface, lead=r.lead))
         self.terms = terms
         self._bounds = self.spectral_bounds()
+        self._check_mu()
+        self.backend = BACKENDS[backend](H, terms, len(self.reservoirs))
+        self._bands = [self._reservoir_bands(a) for a in range(len(self.reservoirs))]
+
+    @staticmethod
+    def _checked_hamiltonian(H) -> sp.csr_matrix:
+        H = sp.csr_matrix(H, dtype=complex)
+        if H.shape[0] != H.shape[1]:
+            raise ValidationError("H", f"shape {H.shape}", "a square matrix")
+        if H.nnz:
+            check_finite("H", H.data)
+        _check_hermitian_sparse(H)
+        return H
+
+    def _check_mu(self) -> None:
         lo, hi = self._bounds
         margin = max(hi - lo, 1.0)
         for r in self.reservoirs:
             check_range(f"mu[{r.name}]", r.mu, lo - margin, hi + margin)
-        self.backend = BACKENDS[backend](H, terms, len(self.reservoirs))
+
+    def _reservoir_bands(self, a: int) -> list[tuple[float, float]] | None:
+        """Where reservoir a has states: its leads' band intervals, or None (probes: everywhere)."""
+        own = [t for t in self.terms if t.reservoir == a]
+        if any(t.lead is None for t in own):
+            return None
+        return [iv for t in own for iv in _lead_intervals(t.lead)]
+
+    # ------------------------------------------------------------------ copies
+    def with_hamiltonian(self, H) -> OpenSystem:
+        """The same boundary with another device Hamiltonian of the same sparsity pattern.
+
+        The backend keeps its structure (the RGF slicing) and its self-energy caches.
+        """
+        new = copy.copy(self)
+        new.H = self._checked_hamiltonian(H)
+        if new.H.shape != self.H.shape:
+            raise ValidationError("H", f"shape {new.H.shape}", f"shape {self.H.shape}")
+        new._bounds = new.spectral_bounds()
+        new._check_mu()
+        new.backend = self.backend.with_hamiltonian(new.H)
+        new._dense_backend = None
+        return new
+
+    def with_potentials(
+        self, mu: Mapping[str, float] | None = None, kT: Mapping[str, float] | None = None
+    ) -> OpenSystem:
+        """The same system with other electrochemical potentials and/or temperatures.
+
+        ``mu`` and ``kT`` map reservoir names to values (eV); missing names keep theirs.
+        """
+        new = copy.copy(self)
+        new.reservoirs = []
+        for table, what in ((mu, "mu"), (kT, "kT")):
+            for name in table or {}:
+                check_choice(what, name, self.names)
+        for r in self.reservoirs:
+            r2 = copy.copy(r)
+            if mu is not None and r.name in mu:
+                r2.mu = float(check_finite(f"mu[{r.name}]", mu[r.name]))
+            if kT is not None and r.name in kT:
+                r2.kT = float(check_range(f"kT[{r.name}]", kT[r.name], 0.0))
+            new.reservoirs.append(r2)
+        new._check_mu()
+        return new
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -200,16 +303,15 @@ class OpenSystem:
         kTs = kT if isinstance(kT, Mapping) else dict.fromkeys(names, kT)
         gam = gamma if isinstance(gamma, Mapping) or gamma is None else dict.fromkeys(names, gamma)
         gam = gam or {}
+        for table, what in ((kTs, "kT"), (gam, "gamma")):
+            for name in table:
+                check_choice(what, name, names)
         res = []
         for name in names:
             probes = model.regions.get(name)
             lead = model.lead_spec(name, R) if name in model.lead_names() else None
             if probes is None and lead is None:
-                raise ValidationError(
-                    "mu",
-                    name,
-                    f"names of regions {sorted(model.regions)} or leads {model.lead_names()}",
-                )
+                check_choice("mu", name, [*model.regions, *model.lead_names()])
             g = gam.get(name, 0.0) if probes is not None else 0.0
             res.append(
                 Reservoir(name, mu[name], kTs.get(name, 0.0), probes=probes, gamma=g, lead=lead)
@@ -237,6 +339,24 @@ class OpenSystem:
     @property
     def names(self) -> list[str]:
         return [r.name for r in self.reservoirs]
+
+    @property
+    def mu(self) -> np.ndarray:
+        """Electrochemical potentials of the reservoirs (eV), in order."""
+        return np.array([r.mu for r in self.reservoirs])
+
+    @property
+    def kT(self) -> np.ndarray:
+        """Temperatures k_B T of the reservoirs (eV), in order."""
+        return np.array([r.kT for r in self.reservoirs])
+
+    @property
+    def reference(self) -> int:
+        """Index of the reference reservoir: the lowest μ (then the lowest kT).
+
+        Its Fermi function f_ref is integrated on the contour and fills the bound states.
+        """
+        return min(range(len(self.reservoirs)), key=lambda a: (self.mu[a], self.kT[a], a))
 
     def _index(self, name: str | int) -> int:
         if isinstance(name, str):
@@ -269,6 +389,15 @@ class OpenSystem:
         bwd = np.searchsorted(key, cols * self.N + rows)
         return rr, cc, fwd, bwd
 
+    def _anti_hermitian(self, rows, cols):
+        """(pairs incl. transposes, map X -> (X† − X)/2πi on the requested pairs)."""
+        rr, cc, fwd, bwd = self._sym_pairs(rows, cols)
+
+        def combine(X):
+            return (np.conj(X[..., bwd]) - X[..., fwd]) / (2j * np.pi)
+
+        return rr, cc, combine
+
     # ------------------------------------------------------------------ energy resolved
     def green(self, z, pairs=None) -> np.ndarray:
         """Entries of the retarded G⁺(z) (Eq. 10 / A11), shape (nz, npairs). Im z ≥ 0."""
@@ -299,10 +428,8 @@ class OpenSystem:
     def dos_operator(self, E, pairs=None) -> np.ndarray:
         """D_S(E) = (G⁻ − G⁺)/2πi (Eq. 16) entries, shape (nE, npairs), real E."""
         E = np.atleast_1d(np.asarray(E, float))
-        rows, cols = self._pairs(pairs)
-        rr, cc, fwd, bwd = self._sym_pairs(rows, cols)
-        G = self.backend.green(E + 0j, rr, cc)
-        return (np.conj(G[:, bwd]) - G[:, fwd]) / (2j * np.pi)
+        rr, cc, combine = self._anti_hermitian(*self._pairs(pairs))
+        return combine(self.backend.green(E + 0j, rr, cc))
 
     def spectral(self, E, pairs=None) -> np.ndarray:
         """D_α(E) = G⁺ Γ̃_α G⁻/2π (Eq. 15) for every reservoir, shape (nE, nres, npairs)."""
@@ -320,6 +447,46 @@ class OpenSystem:
         """f_α(E) for every reservoir, shape (nE, nres)."""
         E = np.atleast_1d(np.asarray(E, float))
         return np.stack([fermi(E, r.mu, r.kT) for r in self.reservoirs], axis=1)
+
+    def band_mask(self, E) -> np.ndarray:
+        """1 where reservoir α can have states at E, 0 outside the bands of a lead-only one:
+        (nE, nres). D_α(E) vanishes where the mask is 0."""
+        E = np.atleast_1d(np.asarray(np.real(E), float))
+        mask = np.ones((E.size, len(self.reservoirs)))
+        for a, bands in enumerate(self._bands):
+            if bands is not None:
+                inside = np.zeros(E.shape, bool)
+                for lo, hi in bands:
+                    inside |= (E >= lo) & (E <= hi)
+                mask[:, a] = inside
+        return mask
+
+    def window_weights(self, E) -> np.ndarray:
+        """w_α(E) = f_α(E) − f_ref(E), (nE, nres), times :meth:`band_mask`."""
+        E = np.atleast_1d(np.asarray(np.real(E), float))
+        ref = self.reservoirs[self.reference]
+        w = self.occupations(E) - fermi(E, ref.mu, ref.kT)[:, None]
+        return w * self.band_mask(E)
+
+    def window(self) -> tuple[float, float]:
+        """Energies outside which every f_α equals f_ref to within e^-FERMI_CUTOFF."""
+        return bias_window(self.mu, self.kT)
+
+    def band_edges(self) -> np.ndarray:
+        """Every subband edge of every semi-infinite lead."""
+        edges = [_lead_edges(t.lead) for t in self.terms if t.lead is not None]
+        return np.unique(np.concatenate(edges)) if edges else np.zeros(0)
+
+    def window_edges(self) -> np.ndarray:
+        """The band edges that cut window integrals: those within EDGE_CUTOFF·kT of a μ.
+
+        Farther out every |f_α − f_ref| < e^-EDGE_CUTOFF, so an edge's square-root
+        cusp there is too small to need a cut (the adaptive panels handle it).
+        """
+        edges = self.band_edges()
+        reach = EDGE_CUTOFF * float(np.max(self.kT))
+        lo, hi = float(np.min(self.mu)) - reach, float(np.max(self.mu)) + reach
+        return edges[(edges >= lo) & (edges <= hi)]
 
     def density_energy(self, E, pairs=None) -> np.ndarray:
         """ρ_S(E) = Σ_α f_α(E) D_α(E) (Eq. 14) entries, shape (nE, npairs)."""
@@ -359,14 +526,15 @@ class OpenSystem:
         enter reservoir α (docs/conventions.md). ``spin_degeneracy`` g_s = 2
         for spinless models, 1 for explicit spin. Σ_α I_α = 0.
         """
-        lo, hi = bias_window([r.mu for r in self.reservoirs], [r.kT for r in self.reservoirs])
+        lo, hi = self.window()
         if hi <= lo:
             return np.zeros(len(self.reservoirs)), 0.0
-        res = integrate_real(
+        res = integrate_window(
             self.current_density,
             lo,
             hi,
-            breakpoints=[r.mu for r in self.reservoirs],
+            breakpoints=self.mu,
+            edges=self.window_edges(),
             atol=atol,
             rtol=rtol,
         )
@@ -379,15 +547,15 @@ class OpenSystem:
         *,
         atol: float = 1e-9,
         rtol: float = 0.0,
-        reference: str | int | None = None,
         e_min: float | None = None,
         max_eval: int = 200_000,
+        check_bound_states: bool = True,
     ) -> DensityMatrix:
         """The steady-state density matrix ρ_S (Eq. 9), requested entries, with an error estimate.
 
-        ρ_S = ∫ f_ref D_S dE + ∫ Σ_α (f_α − f_ref) D_α dE.
-
-        Computed by :meth:`energy_integral`:
+        ρ_S = ∫ f_ref D_S dE + ∫ Σ_α (f_α − f_ref) D_α dE, computed by
+        :meth:`energy_integral` (f_ref: the reservoir with the lowest μ, which
+        also fills the bound states; module docstring):
 
         - Equilibrium part: X = ∫_{e_min}^{∞} f_ref G⁺ dE by
           :func:`~windforce.tb.integrate.fermi_contour_integral` (Fermi poles at
@@ -397,7 +565,8 @@ class OpenSystem:
           e_min; ∫_{−∞}^{e_min} f_ref D_S dE is integrated on the real axis with
           E = e_min − (1 − t)/t (no truncation). Without probes it is zero.
         - Non-equilibrium part: real axis, only in the window where the f_α
-          differ (FERMI_CUTOFF·kT around each μ), breakpoints at the μ's.
+          differ (FERMI_CUTOFF·kT around each μ), cut at the μ's and the leads'
+          subband edges.
 
         Parameters
         ----------
@@ -405,39 +574,124 @@ class OpenSystem:
             ``(rows, cols)`` orbital index arrays; default: the diagonal and H's pattern.
         atol, rtol
             Tolerance of each of the three integrals (max over entries).
-        reference
-            The reservoir whose f is integrated on the contour; default the lowest μ.
+        check_bound_states
+            Warn (:class:`BoundStateWarning`) when bound states lie inside the bias window.
         """
         rows, cols = self._pairs(pairs)
-        rr, cc, fwd, bwd = self._sym_pairs(rows, cols)
+        rr, cc, combine = self._anti_hermitian(rows, cols)
         res = self.energy_integral(
             lambda z: self.backend.green(z, rr, cc),
             lambda E, w: self.backend.lesser(E, w / (2 * np.pi), rows, cols),
-            combine=lambda X: (np.conj(X[..., bwd]) - X[..., fwd]) / (2j * np.pi),
+            combine=combine,
             combine_gain=1 / np.pi,
             atol=atol,
             rtol=rtol,
-            reference=reference,
             e_min=e_min,
             max_eval=max_eval,
         )
-        return DensityMatrix(rows, cols, res.value, res.error, res.n_eval, res.parts)
+        if check_bound_states:
+            self.check_bound_states()
+        return DensityMatrix(rows, cols, res.value, res.error, res.n_eval, res.parts, res.rules)
 
-    def reference_energy_range(
-        self, reference: str | int | None = None, e_min: float | None = None
-    ) -> tuple[int, float]:
-        """The contour's reference reservoir (default: lowest μ) and start ``e_min``.
+    def density_response(
+        self,
+        perturbations: Sequence,
+        pairs=None,
+        *,
+        atol: float = 1e-9,
+        rtol: float = 0.0,
+        e_min: float | None = None,
+        max_eval: int = 200_000,
+        rules: Mapping[str, QuadRule] | None = None,
+    ) -> EnergyIntegral:
+        """Static linear response of ρ_S to H → H + εB at fixed reservoirs (Eq. 20).
+
+        L[B] = dρ_S/dε = ∫ dE [G⁺ B ρ_S(E) + ρ_S(E) B G⁻], split like ρ_S
+        (:meth:`density_matrix`): the contour carries ∫ f_ref G⁺ B G⁺, the window
+        Σ_α (f_α − f_ref)(G⁺ B D_α + D_α B G⁻). With B = −F̂_I this is −d_I ρ_S of
+        Eq. 20. ``perturbations`` is a sequence of Hermitian operators B_k (an (N,)
+        array for a diagonal one, or an N×N matrix; on the RGF backend within the
+        block-tridiagonal pattern). Returns the entries, value shape (k, npairs).
+
+        ``rules``: apply the quadrature rules of an earlier integral (its
+        :attr:`EnergyIntegral.rules`) instead of integrating adaptively: an
+        exactly linear map of the B_k, for iterative solvers; ``error`` is then
+        the error of the integral that built the rules.
+        """
+        rows, cols = self._pairs(pairs)
+        rr, cc, combine = self._anti_hermitian(rows, cols)
+        k = len(perturbations)
+
+        def analytic(z):
+            return self.backend.green_tangent(z, perturbations, rr, cc).reshape(len(z), k, -1)
+
+        def window(E, w):
+            t = self.backend.lesser_tangent(E, w / (2 * np.pi), perturbations, rows, cols)
+            return t.reshape(len(E), k, -1)
+
+        kw = {"combine": combine, "combine_gain": 1 / np.pi}
+        if rules is not None:
+            return self.apply_rules(rules, analytic, window, **kw)
+        return self.energy_integral(
+            analytic, window, atol=atol, rtol=rtol, e_min=e_min, max_eval=max_eval, **kw
+        )
+
+    def susceptibility_diagonal(
+        self,
+        orbitals=None,
+        *,
+        atol: float = 1e-9,
+        rtol: float = 0.0,
+        e_min: float | None = None,
+        max_eval: int = 200_000,
+    ) -> EnergyIntegral:
+        """χ_oo = ∂ρ_oo/∂H_oo, the response of each occupation to its own onsite energy.
+
+        The diagonal of :meth:`density_response` for B = |o⟩⟨o|, in one pass:
+        (G⁺ B G⁺)_oo = (G⁺_oo)² on the contour and
+        (G⁺ B ρ_w + ρ_w B G⁻)_oo = 2 Re(G⁺_oo ρ_w,oo) in the window. Real, (n,).
+        """
+        d = np.arange(self.N) if orbitals is None else np.asarray(orbitals, int).ravel()
+
+        def window(E, w):
+            G = self.backend.green(E + 0j, d, d)
+            return 2 * np.real(G * self.backend.lesser(E + 0j, w / (2 * np.pi), d, d))
+
+        res = self.energy_integral(
+            lambda z: self.backend.green(z, d, d) ** 2,
+            window,
+            combine=lambda X: (np.conj(X) - X) / (2j * np.pi),
+            combine_gain=1 / np.pi,
+            atol=atol,
+            rtol=rtol,
+            e_min=e_min,
+            max_eval=max_eval,
+        )
+        res.value = np.real(res.value)
+        return res
+
+    def reference_energy_range(self, e_min: float | None = None) -> tuple[int, float]:
+        """The reference reservoir (:attr:`reference`) and the contour start ``e_min``.
 
         ``e_min`` lies below the Gershgorin bound of device + leads (bound
         states included) and at least FERMI_CUTOFF·kT_ref + 0.5 eV below μ_ref.
         """
-        mus = np.array([r.mu for r in self.reservoirs])
-        ref = int(np.argmin(mus)) if reference is None else self._index(reference)
+        ref = self.reference
         lo, hi = self._bounds
         if e_min is None:
             e_min = lo - max(0.1 * (hi - lo), 0.5)
         r = self.reservoirs[ref]
         return ref, min(float(e_min), r.mu - FERMI_CUTOFF * r.kT - 0.5)
+
+    def _parts_needed(self, analytic, window):
+        ref = self.reservoirs[self.reference]
+        lo_w, hi_w = self.window()
+        differ = np.any(self.mu != ref.mu) or np.any(self.kT != ref.kT)
+        return {
+            "contour": analytic is not None,
+            "probe_tail": analytic is not None and any(t.gamma is not None for t in self.terms),
+            "window": window is not None and differ and hi_w > lo_w,
+        }
 
     def energy_integral(
         self,
@@ -448,11 +702,11 @@ class OpenSystem:
         combine_gain: float = 1 / np.pi,
         atol: float = 1e-9,
         rtol: float = 0.0,
-        reference: str | int | None = None,
         e_min: float | None = None,
         max_eval: int = 200_000,
+        progress: bool | None = False,
     ) -> EnergyIntegral:
-        """Generic steady-state energy integral, the machinery behind Eq. 9.
+        """Generic steady-state energy integral, the machinery behind Eqs. 9, 20, 24.
 
         Computes ``combine(X) + tail + W`` with
 
@@ -463,11 +717,12 @@ class OpenSystem:
           when probes are present (their Lorentzian tails, ~Γ/π(E − ε)², reach
           below any finite e_min; the map E = e_min − (1 − t)/t integrates them
           without truncation). With semi-infinite leads only, F has no weight there;
-        - W = ∫ ``window``(E, w(E)) dE over the bias window, w_α = f_α − f_ref of
-          shape (nE, nres), with breakpoints at the μ_α; skipped at equilibrium.
+        - W = ∫ ``window``(E, w(E)) dE over the bias window, w = :meth:`window_weights`
+          of shape (nE, nres), cut at the μ_α and at the leads' subband edges
+          (:func:`~windforce.tb.integrate.integrate_window`); skipped at equilibrium.
 
         For ρ_S (Eq. 9) F = G⁺ and combine(X) = (X† − X)/2πi; the static
-        linear response (Eq. 20) uses F = G⁺ F̂ G⁺ the same way, and window-only
+        linear response (Eq. 20) uses F = G⁺ B G⁺ the same way, and window-only
         integrals such as Eq. 24 pass ``analytic=None``.
 
         Parameters
@@ -483,61 +738,178 @@ class OpenSystem:
             Bound on ‖combine(X)‖/‖X‖, to convert the contour's error estimate.
         atol, rtol, max_eval
             Tolerances of each integral (see :func:`~windforce.tb.integrate.integrate_path`).
-        reference, e_min
+        e_min
             See :meth:`reference_energy_range`.
+        progress
+            A bar counting the energies of the window integral.
+
+        Returns
+        -------
+        EnergyIntegral
+            Value, error estimate, evaluations, the parts and their quadrature rules.
         """
-        if combine is None:
-
-            def combine(X):
-                return (np.conj(np.swapaxes(X, -1, -2)) - X) / (2j * np.pi)
-
-        ref, e_min = self.reference_energy_range(reference, e_min)
+        combine = _anti_hermitian_last_axes if combine is None else combine
+        ref, e_min = self.reference_energy_range(e_min)
         mu_r, kT_r = self.reservoirs[ref].mu, self.reservoirs[ref].kT
-        mus = np.array([r.mu for r in self.reservoirs])
-        kTs = np.array([r.kT for r in self.reservoirs])
+        need = self._parts_needed(analytic, window)
         tol = {"atol": atol, "rtol": rtol, "max_eval": max_eval}
-        value, err, n_eval, parts = 0.0, 0.0, 0, {}
-        if analytic is not None:
+        value, err, n_eval, parts, rules = 0.0, 0.0, 0, {}, {}
+        if need["contour"]:
             X = fermi_contour_integral(analytic, mu_r, kT_r, e_min, **tol)
             parts["contour"] = combine(X.value)
+            rules["contour"] = X.rule
             value = value + parts["contour"]
             err += X.error * combine_gain
             n_eval += X.n_eval
-            if any(t.gamma is not None for t in self.terms):
-
-                def tail(E):
-                    vals = combine(analytic(E + 0j))
-                    fE = fermi(E, mu_r, kT_r)
-                    return vals * fE.reshape(fE.shape + (1,) * (vals.ndim - 1))
-
-                T = integrate_real(tail, -np.inf, e_min, **tol)
-                parts["probe_tail"] = T.value
-                value = value + T.value
-                err += T.error
-                n_eval += T.n_eval
-        lo_w, hi_w = bias_window(mus, kTs)
-        differ = np.any(mus != mu_r) or np.any(kTs != kT_r)
-        if window is not None and differ and hi_w > lo_w:
-
-            def win(E):
-                return window(E, self.occupations(E) - fermi(E, mu_r, kT_r)[:, None])
-
-            W = integrate_real(win, lo_w, hi_w, breakpoints=mus, **tol)
+        if need["probe_tail"]:
+            T = integrate_real(
+                lambda E: _times(combine(analytic(E + 0j)), fermi(E, mu_r, kT_r)),
+                -np.inf,
+                e_min,
+                **tol,
+            )
+            rules["probe_tail"] = QuadRule(
+                T.rule.nodes, T.rule.weights * fermi(np.real(T.rule.nodes), mu_r, kT_r)
+            )
+            parts["probe_tail"] = T.value
+            value = value + T.value
+            err += T.error
+            n_eval += T.n_eval
+        if need["window"]:
+            lo_w, hi_w = self.window()
+            W = integrate_window(
+                lambda E: window(E, self.window_weights(E)),
+                lo_w,
+                hi_w,
+                breakpoints=self.mu,
+                edges=self.window_edges(),
+                progress=progress,
+                desc="bias window",
+                **tol,
+            )
             parts["window"] = W.value
+            rules["window"] = W.rule
             value = value + W.value
             err += W.error
             n_eval += W.n_eval
-        return EnergyIntegral(value, err, n_eval, parts)
+        return EnergyIntegral(value, err, n_eval, parts, rules)
+
+    def apply_rules(
+        self,
+        rules: Mapping[str, QuadRule],
+        analytic=None,
+        window=None,
+        *,
+        combine=None,
+        combine_gain: float = 1 / np.pi,
+    ) -> EnergyIntegral:
+        """:meth:`energy_integral` evaluated with fixed rules (from an earlier integral).
+
+        An exactly linear functional of the integrands; ``error`` is 0 (the
+        accuracy is that of the integral that built the rules).
+        """
+        combine = _anti_hermitian_last_axes if combine is None else combine
+        value, n_eval, parts = 0.0, 0, {}
+        for part, rule in rules.items():
+            if part == "contour" and analytic is not None:
+                parts[part] = combine(rule.apply(analytic))
+            elif part == "probe_tail" and analytic is not None:
+                parts[part] = rule.apply(lambda E: combine(analytic(E)))
+            elif part == "window" and window is not None:
+                parts[part] = rule.apply(lambda E: window(np.real(E), self.window_weights(E)))
+            else:
+                continue
+            value = value + parts[part]
+            n_eval += rule.nodes.size
+        return EnergyIntegral(value, 0.0, n_eval, parts, dict(rules))
+
+    # ------------------------------------------------------------------ bound states
+    def bound_states_in_window(self, *, atol: float = 1e-5) -> tuple[float, list]:
+        """Bound-state weight (states per spin) inside the bias window, and the gaps searched.
+
+        Only reservoirs of semi-infinite leads can leave states unbroadened:
+        where the bias window (where the f_α differ by more than ~1e-3) crosses
+        an energy range with no lead states (a gap), the states there are bound.
+        Their number is −(1/π) Im ∫ Tr G⁺ dz along a path above each gap
+        [a, b] (from a up to a + ih, across, down to b), which equals the weight
+        of D_S on [a, b] (ends at a band edge are moved 1e-6 × the band span into
+        the gap). Probes broaden every state: with probes the answer is 0.
+        """
+        if any(b is None for b in self._bands):
+            return 0.0, []
+        kT = float(np.max(self.kT))
+        lo, hi = float(np.min(self.mu)) - 7 * kT, float(np.max(self.mu)) + 7 * kT
+        if hi <= lo:
+            return 0.0, []
+        bands = sorted(iv for b in self._bands for iv in b)
+        gaps, start = [], lo
+        for blo, bhi in bands:
+            if blo > start:
+                gaps.append((start, min(blo, hi)))
+            start = max(start, bhi)
+            if start >= hi:
+                break
+        if start < hi:
+            gaps.append((start, hi))
+        gaps = [(a, b) for a, b in gaps if b > a]
+        if not gaps:
+            return 0.0, []
+        d = np.arange(self.N)
+        edges = np.array([e for iv in bands for e in iv])
+        margin = 1e-6 * max(float(np.ptp(edges)), 1.0)
+        total = 0.0
+        for a, b in gaps:
+            # stop short of band edges, where G has an inverse square-root singularity
+            a = a + margin if np.min(np.abs(edges - a)) < margin else a
+            b = b - margin if np.min(np.abs(edges - b)) < margin else b
+            if b <= a:
+                continue
+            h = 0.5 * (b - a) + 1e-3
+            path = [(a + 0j, a + 1j * h), (a + 1j * h, b + 1j * h), (b + 1j * h, b + 0j)]
+            r = integrate_path(
+                lambda z: np.sum(self.backend.green(z, d, d), axis=1)[:, None],
+                path,
+                atol=atol,
+                rtol=0.0,
+            )
+            total += float(-np.imag(r.value[0]) / np.pi)
+        return total, gaps
+
+    def check_bound_states(self) -> float:
+        """Warn when bound states lie inside the bias window; returns their weight."""
+        weight, gaps = self.bound_states_in_window()
+        if weight > BOUND_STATE_THRESHOLD:
+            ref = self.reservoirs[self.reference]
+            warnings.warn(
+                f"{weight:.3g} bound states (per spin) lie inside the bias window at energies "
+                f"{[(round(a, 4), round(b, 4)) for a, b in gaps]} eV, where no lead has states: "
+                "the leads do not fix their occupation; windforce fills them with the Fermi "
+                f"function of the lowest electrochemical potential ({ref.name!r}, "
+                f"mu = {ref.mu:g} eV)",
+                BoundStateWarning,
+                stacklevel=3,
+            )
+        return weight
+
+
+def _times(vals: np.ndarray, f: np.ndarray) -> np.ndarray:
+    return vals * f.reshape(f.shape + (1,) * (vals.ndim - 1))
+
+
+def _anti_hermitian_last_axes(X: np.ndarray) -> np.ndarray:
+    return (np.conj(np.swapaxes(X, -1, -2)) - X) / (2j * np.pi)
 
 
 @dataclass
 class EnergyIntegral:
-    """Result of :meth:`OpenSystem.energy_integral`: value, error estimate, evaluations, parts."""
+    """Result of :meth:`OpenSystem.energy_integral`: value, error estimate, evaluations,
+    the parts (``contour``, ``probe_tail``, ``window``) and their quadrature rules."""
 
     value: np.ndarray
     error: float
     n_eval: int
     parts: dict
+    rules: dict = field(default_factory=dict)
 
 
 def bond_current(h_ij, rho_ji, *, spin_degeneracy: float = 2.0) -> np.ndarray:

@@ -71,8 +71,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from windforce.errors import ValidationError
-from windforce.tb.leads import _CACHE as _LEAD_CACHE
 from windforce.tb.leads import LeadSpec
+from windforce.tb.leads import clear_cache as _clear_lead_cache
 
 __all__ = ["MEMORY_BUDGET", "DenseBackend", "RGFBackend", "Term", "block_slices"]
 
@@ -257,7 +257,7 @@ class _Backend:
     def clear_cache(self) -> None:
         """Forget cached self-energies (for timings that must include them)."""
         self._cache.clear()
-        _LEAD_CACHE.clear()
+        _clear_lead_cache()
 
     def term_sigmas(self, z: np.ndarray) -> list[np.ndarray]:
         """Σ⁺ of every term at ``z`` as :meth:`Term.sigma_values` (diagonals for probes).
