@@ -746,28 +746,30 @@ def adiabatic_tensors(
         Coordinates (indices or (atom, "x") pairs); default all.
     reference
         The equilibrium state from which ``renormalization`` is measured. Default: the
-        state itself at equilibrium; otherwise the problem solved with every reservoir
-        at the mean electrochemical potential μ̄ = mean_α μ_α (same temperatures,
-        starting from ``state``).
+        state itself at equilibrium; otherwise the problem solved at the same R with
+        every reservoir at the mean electrochemical potential μ̄ = mean_α μ_α and the
+        mean temperature (starting from ``state``).
     """
+    if reference is not None and not reference.at_equilibrium:
+        raise ValidationError(
+            "reference", "a biased steady state", "an equilibrium state (all mu and kT equal)"
+        )
     s = _setup(state, coords)
     K, k_err = force_constants(state, s.idx)
     gamma, berry, errs = _velocity(s)
     D, d_err = _noise(s, np.zeros(1))
-    if state.at_equilibrium:
-        ref_mu, K_ref, r_err = float(state.system.mu[0]), K, 0.0
-    else:
-        if reference is None:
-            mu_bar = float(np.mean(state.system.mu))
-            reference = state.problem.solve(
-                dict.fromkeys(state.system.names, mu_bar), state.kT, R=state.R, guess=state
-            )
-        if not reference.at_equilibrium:
-            raise ValidationError(
-                "reference", "a biased steady state", "an equilibrium state (all mu and kT equal)"
-            )
-        ref_mu = float(reference.system.mu[0])
-        K_ref, r_err = force_constants(reference, s.idx)
+    if state.at_equilibrium and reference is None:
+        reference = state
+    if reference is None:
+        names = state.system.names
+        reference = state.problem.solve(
+            dict.fromkeys(names, float(np.mean(state.system.mu))),
+            dict.fromkeys(names, float(np.mean(state.system.kT))),
+            R=state.R,
+            guess=state,
+        )
+    ref_mu = float(reference.system.mu[0])
+    K_ref, r_err = (K, 0.0) if reference is state else force_constants(reference, s.idx)
     renorm = _sym(K) - _sym(K_ref)
     error = max(k_err + r_err, sum(errs.values()), d_err)
     errs = {**errs, "force_constants": k_err, "noise": d_err, "reference": r_err}
