@@ -85,7 +85,7 @@ _BYTES = 16  # one complex128 entry
 # RGF sweeps: a connected part's edge slice whose function amplifies rounding by more than
 # _KAPPA_MAX (see "Near-singular boundaries" above) is joined with the next slice, up to
 # _RUN_MAX slices in one block.
-_KAPPA_MAX = 100.0
+_KAPPA_MAX = 30.0
 _RUN_MAX = 4
 
 
