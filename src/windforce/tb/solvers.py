@@ -23,42 +23,87 @@ RGF recursions
 --------------
 With slices n = 0 … L−1, A_n = z − H_nn − Σ_nn, t_n = H_{n,n+1} and S_n the
 diagonal blocks of S (S is block diagonal: every term lies within one slice or
-is diagonal), the forward sweep builds the left-connected g_n and s_n = (g S g†)_nn,
+is diagonal), M = z − H − Σ is block tridiagonal (blocks A_n, −t_n, −t_n†).
+A forward sweep builds the left-connected functions (those of the slices
+0 … n alone, at slice n) and a backward sweep the right-connected ones
+(slices n … L−1):
 
-    g_0 = A_0⁻¹,  g_n = [A_n − t_{n−1}† g_{n−1} t_{n−1}]⁻¹,
-    s_n = g_n [S_n + t_{n−1}† s_{n−1} t_{n−1}] g_n†,
+    gL_n = [A_n − Σᴸ_n]⁻¹,   Σᴸ_n = t_{n−1}† gL_{n−1} t_{n−1},
+    gR_n = [A_n − Σᴿ_n]⁻¹,   Σᴿ_n = t_n gR_{n+1} t_n†,
+    gL<_n = gL_n [S_n + Σᴸ<_n] gL_n†,   Σᴸ<_n = t_{n−1}† gL<_{n−1} t_{n−1},
+    gR<_n = gR_n [S_n + Σᴿ<_n] gR_n†,   Σᴿ<_n = t_n gR<_{n+1} t_n†,
 
-and the backward sweep the blocks of G and ρ = G S G† (from G_{L−1} = g_{L−1},
-ρ_{L−1} = s_{L−1}):
+and, where entries are requested, both parts are joined (two-sided):
 
-    X_n = G_{n,n+1} = g_n t_n G_{n+1},   G_nn = g_n + X_n t_n† g_n,   G_{n+1,n} = G_{n+1} t_n† g_n,
-    Z_n = g_n t_n ρ_{n+1},   Y_n = X_n t_n† s_n,
-    ρ_nn = s_n + Z_n (g_n t_n)† + Y_n + Y_n†,   ρ_{n,n+1} = (G_{n+1} t_n† s_n)† + Z_n.
+    G_nn = [A_n − Σᴸ_n − Σᴿ_n]⁻¹,   ρ_nn = G<_nn = G_nn [S_n + Σᴸ<_n + Σᴿ<_n] G_nn†,
+    G_{n,n+1} = G_nn t_n gR_{n+1},   G_{n+1,n} = gR_{n+1} t_n† G_nn,
+    G<_{n,n+1} = G_nn t_n gR<_{n+1} + G<_nn t_n gR_{n+1}†,   G<_{n+1,n} = (G<_{n,n+1})†.
+
+The last line (Langreth): with P the slices > n and g_P = (M_PP)⁻¹, the rows P
+of M G = 1 give G_{P,:} = g_P 1_{P,:} + g_P t_n† G_{n,:}, hence
+G_{n,P} = G_nn t_n (g_P)_{n+1,P} and G<_{n,P} = G_{n,:} S G_{P,:}† =
+G_{n,P} S_P g_P† + G<_nn t_n (g_P†)_{n+1,P}, whose column n+1 is the line above
+(g_P S_P g_P† restricted to slice n+1 is gR<_{n+1}). Every quantity is a
+product of connected functions or an inverse of a sum of self-energies; none
+is a difference of large terms, unlike the one-sided G_nn = gL_n +
+gL_n t_n G_{n+1,n+1} t_n† gL_n, which cancels where the left part has a
+resonance much sharper than the whole system's. The lesser functions are
+kept Hermitian ((x + x†)/2) so that rounding does not accumulate along a sweep.
 
 Tangents (forward-mode differentiation of these recursions). B enters as
-dA_n = −B_nn and dt_n = b_n = B_{n,n+1}; every product gets the product rule
-and every inverse d(M⁻¹) = −M⁻¹ dM M⁻¹:
+dA_n = −B_nn and dt_n = b_n = B_{n,n+1}. Every function above is
+g = [A − Σ_p Σ_p]⁻¹ with self-energies Σ_p = h† x h of connected parts
+(x = gL_{n−1}, h = t_{n−1}; or x = gR_{n+1}, h = t_n†), and a lesser one
+s = g [S + Σ_p h† x< h] g†; with d(M⁻¹) = −M⁻¹ dM M⁻¹ and the product rule
+(S does not depend on H):
 
-    dg_n = g_n [B_nn + d(t† g t)_{n−1}] g_n,
-    d(t† g t) = b† g t + t† dg t + t† g b,
-    ds_n = Q_n + Q_n† + g_n d(t† s t)_{n−1} g_n†,   Q_n = dg_n [S_n + t† s t] g_n†,
-    dX_n = d(g t) G_{n+1} + g t dG_{n+1},   d(g t) = dg t + g b,
-    dG_nn = dg_n + dX_n t† g_n + X_n d(t† g_n),   d(t† g) = t† dg + b† g,
-    dZ_n = d(g t) ρ_{n+1} + g t dρ_{n+1},   dY_n = dX_n t† s_n + X_n d(t† s_n),
-    dρ_nn = ds_n + dZ_n (g t)† + Z_n d(g t)† + dY_n + dY_n†,
+    dg = g [B_nn + Σ_p d(h† x h)] g,   d(h† x h) = h† dx h + b† x h + h† x b,
+    ds = Q + Q† + g [Σ_p d(h† x< h)] g†,   Q = dg [S + Σ_p h† x< h] g†,
+    dG_{n,n+1} = dG_nn t gR + G_nn (b gR + t dgR),
+    dG_{n+1,n} = (dgR t† + gR b†) G_nn + gR t† dG_nn,
+    dG<_{n,n+1} = dG_nn t gR< + G_nn (b gR< + t dgR<) + dG<_nn (gR t†)† + G<_nn (dgR t† + gR b†)†
 
-and likewise for the off-diagonal blocks. No further inverse is needed: per
-slice and perturbation (diagonal t, b = 0) the tangent of G costs 6 products of
-w×w blocks and that of ρ 15 (8 and 17 when the (n, n±1) entries are requested),
-against one inverse (≈ 6 products at w = 10) plus 2 products for G and 7 for ρ,
-the base quantities, which are computed once per energy chunk and shared by all
-perturbations. Tangents that vanish (the slices before the first one B touches,
-zero inter-slice blocks b) are skipped.
+(b = b_n, h's tangent is b_{n−1} or b_n†), so dG = G B G and dρ = G B ρ + ρ B G†
+come from the same sweeps with no further inverse. Per slice and perturbation
+(diagonal t, b = 0) that is 6 products of w×w blocks for dG (2 each for dgL,
+dgR, dG) and 15 for dρ, against 3 inverses (each ≈ 7 products at w = 10)
+for G and 6 products more for ρ, the base quantities, computed once per energy
+chunk and shared by all perturbations. Tangents that vanish (the slices beyond
+those B touches, zero inter-slice blocks b) are skipped.
 
-Memory: the forward sweep stores g_n (and s_n, dg_n, ds_n) for every slice;
-batches of energies are split so that these stored blocks stay below
-:data:`MEMORY_BUDGET` bytes (the backward sweep keeps one slice at a time and
-writes the requested entries as it goes).
+Near-singular boundaries
+------------------------
+A connected function can be huge where a part connected to one lead only has a
+sharp resonance at the slice where it ends (a localized state far from that
+lead; common in long disordered strips). Its inverse is still accurate, but the
+lesser functions and tangents (quadratic in g) then carry rounding errors that
+the next slice's function, which suppresses that direction again, does not
+remove. Such a slice is not used as a boundary: with g_e the edge function of
+a part and g_x that of the next slice (the same part grown by one slice), the
+amplification
+
+    κ = ‖g_x‖ ‖t‖ ‖g_e‖ / ‖g_x t† g_e‖   (max-abs norms)
+
+exceeds _KAPPA_MAX (30: a part that grows by one slice gains a resonance
+there that the next slice cancels; κ stays near 1 wherever the functions are
+merely large, as near a clean lead's band edge), for that energy the two slices
+are solved as one block: the same formulas with A_n replaced by the
+block-tridiagonal A of the joined slices (up to _RUN_MAX = 4) and the
+self-energies acting on its end slices. The requested blocks then come from
+the joined block around n (G, G<, and tangents of the joined block are exact
+blocks of the full ones). The column path of
+:meth:`RGFBackend.lesser_diagonal` propagates G_{:,s} through the usable
+boundaries in the same way. This keeps the rounding of ρ and of the tangents
+near ε κ² ≈ 1e-13 relative where the one-sided sweep loses 5 digits (a 10×1000
+strip with onsite disorder of 0.5 eV), at the cost of inverting a 2w×2w block
+at the few per cent of (energy, slice) pairs that need it there (none on clean
+strips).
+
+Memory: the forward sweep stores gL_n (and gL<_n, dgL_n, dgL<_n) for every
+slice; batches of energies are split so that these stored blocks stay below
+:data:`MEMORY_BUDGET` bytes (the backward sweep keeps the right-connected
+functions of the last _RUN_MAX slices and writes the requested entries as it
+goes).
 """
 
 from __future__ import annotations
