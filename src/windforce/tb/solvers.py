@@ -73,31 +73,31 @@ those B touches, zero inter-slice blocks b) are skipped.
 
 Near-singular boundaries
 ------------------------
-A connected function can be huge where a part connected to one lead only has a
-sharp resonance at the slice where it ends (a localized state far from that
-lead; common in long disordered strips). Its inverse is still accurate, but the
-lesser functions and tangents (quadratic in g) then carry rounding errors that
-the next slice's function, which suppresses that direction again, does not
-remove. Such a slice is not used as a boundary: with g_e the edge function of
-a part and g_x that of the next slice (the same part grown by one slice), the
-amplification
+A connected function is huge where the part it belongs to (connected to one
+lead only) has a sharp resonance with weight on its end slice: a localized
+state far from that lead, common in long disordered strips. Its inverse is
+accurate, but rounding errors of its size (unstructured, unlike the function
+itself) survive into the next slice, whose function suppresses the resonant
+direction again: in G they are amplified by the huge self-energy, in the
+lesser functions and tangents (quadratic in g) by its square. So such a slice
+is not used as a boundary. With g_e the edge function of a part and g_x that of
+the same part grown by the next slice, the amplification
 
     κ = ‖g_x‖ ‖t‖ ‖g_e‖ / ‖g_x t† g_e‖   (max-abs norms)
 
-exceeds _KAPPA_MAX (30: a part that grows by one slice gains a resonance
-there that the next slice cancels; κ stays near 1 wherever the functions are
-merely large, as near a clean lead's band edge), for that energy the two slices
-are solved as one block: the same formulas with A_n replaced by the
-block-tridiagonal A of the joined slices (up to _RUN_MAX = 4) and the
-self-energies acting on its end slices. The requested blocks then come from
-the joined block around n (G, G<, and tangents of the joined block are exact
-blocks of the full ones). The column path of
-:meth:`RGFBackend.lesser_diagonal` propagates G_{:,s} through the usable
-boundaries in the same way. This keeps the rounding of ρ and of the tangents
-near ε κ² ≈ 1e-13 relative where the one-sided sweep loses 5 digits (a 10×1000
-strip with onsite disorder of 0.5 eV), at the cost of inverting a 2w×2w block
-at the few per cent of (energy, slice) pairs that need it there (none on clean
-strips).
+is near 1 where the functions are merely large (near a clean lead's band edge
+every g equals the lead's surface function) and large where the next slice
+cancels what the edge function amplified. Where κ exceeds _KAPPA_MAX = 30 at an
+energy, the two slices are solved as one block: the same formulas with A_n
+replaced by the block-tridiagonal A of the joined slices (at most _RUN_MAX = 4)
+and the self-energies acting on its end slices; the requested blocks then come
+from the joined block around n, whose G, G< and tangents are exact blocks of the
+full ones. The column path of :meth:`RGFBackend.lesser_diagonal` propagates
+G_{:,s} through the usable boundaries in the same way. Where the one-sided
+sweep loses 5 digits of ρ (a 10×1000 strip with onsite disorder of 0.5 eV),
+this keeps G and ρ within ~1e-11 of a sparse direct solve, at the cost of a
+2w×2w inverse at the few per cent of (energy, slice) pairs that need it there,
+and none on clean strips.
 
 Memory: the forward sweep stores gL_n (and gL<_n, dgL_n, dgL<_n) for every
 slice; batches of energies are split so that these stored blocks stay below
