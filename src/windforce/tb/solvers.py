@@ -685,14 +685,14 @@ class _SliceOperators:
     diag: list
     up: list
 
-    def plus_diag(self, n: int, X):
-        """B_nn + X, X a (nz, count, w, w) array or None (a new array unless B_nn is zero)."""
+    def block(self, n: int):
+        """B_nn as a (count, w, w) array, or None where it vanishes."""
         B = self.diag[n]
         if B is None or B.ndim == 3:
-            return _sum(X, B)
+            return B
         ar = np.arange(B.shape[1])
-        out = np.zeros(B.shape + B.shape[1:], complex) if X is None else X.copy()
-        out[..., ar, ar] += B
+        out = np.zeros(B.shape + B.shape[1:], complex)
+        out[..., ar, ar] = B
         return out
 
 
@@ -896,7 +896,7 @@ class RGFBackend(_Backend):
         if a == b:  # one slice: the parts act on the whole block
             terms = (
                 self._A(z, sigma, a),
-                None if pb is None else pb.plus_diag(a, None),
+                None if pb is None else pb.block(a),
                 None if S is None else self._S(S, a),
                 None,
             )
@@ -913,7 +913,7 @@ class RGFBackend(_Backend):
             if S is not None:
                 Sin = _add_at(Sin, r[i], r[i], self._S(S, k), full)
             if pb is not None:
-                K = _add_at(K, r[i], r[i], pb.plus_diag(k, None), full)
+                K = _add_at(K, r[i], r[i], pb.block(k), full)
             if k < b:
                 t = self.Ht[k].t
                 M[..., r[i], r[i + 1]] = -t
