@@ -72,10 +72,12 @@ __all__ = [
     "DENSE_LIMIT",
     "AdiabaticTensors",
     "DenseProducts",
+    "SclmdCoefficients",
     "adiabatic_tensors",
     "force_constants",
     "force_response",
     "noise_spectrum",
+    "sclmd_coefficients",
     "velocity_matrix",
 ]
 
@@ -117,6 +119,8 @@ class AdiabaticTensors:
         Estimated absolute error (max over the tensors' entries).
     reference_mu
         The electrochemical potential (eV) of the equilibrium reference.
+    mu, kT
+        The reservoirs' electrochemical potentials and temperatures (eV) of the state.
     parts
         Error estimates of the pieces, and the reference's force constants.
     """
@@ -130,6 +134,8 @@ class AdiabaticTensors:
     renormalization: np.ndarray
     error: float
     reference_mu: float = float("nan")
+    mu: dict = field(default_factory=dict)
+    kT: dict = field(default_factory=dict)
     parts: dict = field(default_factory=dict)
 
     @property
@@ -783,5 +789,115 @@ def adiabatic_tensors(
         renormalization=renorm,
         error=float(error),
         reference_mu=ref_mu,
+        mu=dict(state.mu),
+        kT=dict(state.kT),
         parts={**errs, "reference_force_constants": K_ref},
+    )
+
+
+# --------------------------------------------------------------------------- sclmd
+@dataclass
+class SclmdCoefficients:
+    """The electron-bath matrices of sclmd (``ebath``) that reproduce a set of tensors.
+
+    sclmd works in mass-weighted coordinates q = M^{1/2} x (M in eV·τ²/Å², so that
+    ħ = 1 and energies, frequencies and rates are all in eV) with the bias
+    V = μ_L − μ_R, and applies (its ``ebath.bforce``, ``noise.enoise``)
+
+        F_q = −(dyn + V ζ1 − V ξ⁻) q − (η + V ζ2) q̇ + ξ(t),
+        S(ω = 0) = 2kT η + ξ⁺ [V coth(V/2kT) − 2kT].
+
+    With W = M^{−1/2} and the tensors at bias V (docs/velocity_forces.md, "sclmd"):
+    dyn = W (K_s^ref + K_classical) W, ζ1 = W R W / V (R the renormalisation),
+    ξ⁻ = −W Ω W / 2V, η = W γ W, ζ2 = W B W / V and ξ⁺ = W (D − 2kT γ) W /
+    (V coth(V/2kT) − 2kT); sclmd's stiffness, velocity matrix and white-noise level
+    are then exactly K + K_classical, γ + B and D.
+
+    Attributes
+    ----------
+    labels, masses
+        Coordinates and their masses (amu).
+    bias, kT
+        V = μ_L − μ_R and k_B T (eV).
+    dynmat
+        eV²; ``friction`` (η) eV; ``nc`` (ξ⁻), ``ncp`` (ξ⁺), ``zeta1``: eV per eV of bias;
+        ``zeta2``: per eV of bias (dimensionless).
+    """
+
+    labels: list[str]
+    masses: np.ndarray
+    bias: float
+    kT: float
+    dynmat: np.ndarray
+    friction: np.ndarray
+    nc: np.ndarray
+    ncp: np.ndarray
+    zeta1: np.ndarray
+    zeta2: np.ndarray
+
+
+def sclmd_coefficients(
+    tensors: AdiabaticTensors,
+    masses: Any,
+    *,
+    left: str | None = None,
+    right: str | None = None,
+    classical_force_constants: Any = None,
+) -> SclmdCoefficients:
+    """sclmd's mass-weighted bath matrices for ``tensors`` at their bias (see
+    :class:`SclmdCoefficients`).
+
+    Parameters
+    ----------
+    tensors
+        Adiabatic tensors at a bias V = μ_left − μ_right ≠ 0, all reservoirs at one kT.
+    masses
+        amu, one per coordinate.
+    left, right
+        Reservoir names of sclmd's L and R (default the first two reservoirs).
+    classical_force_constants
+        Symmetric force constants (eV/Å²) added to the electronic equilibrium ones in
+        ``dynmat`` (the repulsive or external part of the potential).
+    """
+    from windforce.dynamics.model import check_masses, check_matrix
+    from windforce.errors import check_choice
+    from windforce.units import TB_MASS_PER_AMU
+
+    n = len(tensors.labels)
+    m = check_masses(masses)
+    if m.size != n:
+        raise ValidationError("masses", m, f"{n} masses in amu, one per coordinate")
+    names = list(tensors.mu)
+    if len(names) < 2:
+        raise ValidationError("tensors", names, "tensors of a state with two reservoirs or more")
+    left = check_choice("left", names[0] if left is None else left, names)
+    right = check_choice("right", names[1] if right is None else right, names)
+    bias = float(tensors.mu[left] - tensors.mu[right])
+    if bias == 0.0:
+        raise ValidationError(
+            "bias", bias, f"mu[{left}] != mu[{right}] (coefficients are per unit bias)"
+        )
+    kTs = set(tensors.kT.values())
+    if len(kTs) != 1:
+        raise ValidationError("kT", tensors.kT, "one temperature for every reservoir (sclmd)")
+    kT = kTs.pop()
+    K_cl = check_matrix("classical_force_constants", classical_force_constants, n, "symmetric")
+    W = 1.0 / np.sqrt(m * TB_MASS_PER_AMU)
+
+    def weigh(X):
+        return W[:, None] * X * W[None, :]
+
+    K_ref = _sym(tensors.parts.get("reference_force_constants", tensors.force_constants))
+    shot = abs(bias) if kT == 0 else bias / np.tanh(bias / (2 * kT))
+    return SclmdCoefficients(
+        labels=list(tensors.labels),
+        masses=m,
+        bias=bias,
+        kT=float(kT),
+        dynmat=weigh(K_ref + K_cl),
+        friction=weigh(tensors.friction),
+        nc=-weigh(tensors.curl) / (2 * bias),
+        ncp=weigh(tensors.noise - 2 * kT * tensors.friction) / (shot - 2 * kT),
+        zeta1=weigh(tensors.renormalization) / bias,
+        zeta2=weigh(tensors.berry) / bias,
     )
