@@ -109,6 +109,17 @@ def test_reproduce_todorov2010_quick(tmp_path):
         np.testing.assert_allclose(cols[num], cols[ref], rtol=1e-6, atol=1e-9)
     for name in ("fig3.png", "fig3.pdf", "curl_vs_bias.csv", "curl_vs_bias.png"):
         assert (tmp_path / "todorov2010" / name).stat().st_size > 0
+    vel, _ = read_csv(tmp_path / "todorov2010" / "velocity_forces.csv")
+    chain = vel["system"] == "bent_chain"
+    # the curl column is Eq. 24's, from the tensors' antisymmetric force constants
+    curl = read_csv(tmp_path / "todorov2010" / "curl_vs_bias.csv")[0]
+    for nu, v, om in zip(curl["band_filling"], curl["bias"], curl["curl_sc"], strict=True):
+        hit = chain & np.isclose(vel["band_filling"], nu) & np.isclose(vel["bias"], v)
+        if hit.any():
+            assert vel["curl_xy"][hit][0] == pytest.approx(om * 4 / np.pi, rel=1e-8, abs=1e-10)
+    at_zero = chain & (vel["bias"] == 0)
+    np.testing.assert_allclose(vel["noise_xx"][at_zero], 0.0, atol=1e-12)  # T = 0, no bias
+    assert (tmp_path / "todorov2010" / "velocity_forces.png").stat().st_size > 0
 
 
 def test_tensors_table_runs_and_exports_for_sclmd(tmp_path):

@@ -193,3 +193,5 @@ def curl_vs_bias(out: Path, *, quick: bool = False, progress: bool | None = None
     axes[0].set_ylabel(r"$\Omega_{xy}$ / [(4/π)(H'²/H²)]  [eV]")
     axes[1].legend(fontsize=7)
     return [csv, *save_figure(fig, out / "curl_vs_bias", formats=("png",))]
+
+from windforce.reproduce import _todorov2010_velocity  # noqa: E402, F401  (the velocity_forces part)

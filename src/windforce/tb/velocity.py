@@ -297,23 +297,22 @@ class _Setup:
         return np.concatenate([fn(E[i : i + step]) for i in range(0, E.size, step)], axis=0)
 
 
-def _setup(state: SteadyState, coords: Any, *, dense: bool = True) -> _Setup:
+def _setup(state: SteadyState, coords: Any) -> _Setup:
     pb = state.problem
     idx = pb.coordinate_indices(coords)
     system = state.system
-    if dense and system.backend.name != "dense" and system.N > DENSE_LIMIT:
+    if system.backend.name != "dense" and system.N > DENSE_LIMIT:
         raise NotImplementedYetError(
             f"velocity-dependent forces on the RGF backend: the open system has {system.N} "
             f"orbitals, more than the {DENSE_LIMIT} the dense products handle; the "
             "block-tridiagonal products (G(z1) B G(z2), G B rho_w, dG/dz) are not written yet"
         )
-    if dense:
-        check_memory(
-            "system size",
-            system.N,
-            8 * 16 * float(system.N) ** 2,
-            fits=f"an open system of at most ~{DENSE_LIMIT} orbitals",
-        )
+    check_memory(
+        "system size",
+        system.N,
+        8 * 16 * float(system.N) ** 2,
+        fits=f"an open system of at most ~{DENSE_LIMIT} orbitals",
+    )
     so = state.screened_force_operators(idx)
     ops = [sp.csr_matrix(op) for op in so.operators]
     scale = max(max(float(abs(op).max()) for op in ops), 1e-300)
@@ -410,9 +409,7 @@ def force_constants(
             a.append((fk - sp.csr_matrix(d)).tocsr())
     rows, cols, avals = operator_pattern(a)
     scale_f = max(float(abs(op).max()) for op in so.operators)
-    res = state.system.density_response(
-        so.operators, (cols, rows), atol=pb.quad_tol / max(scale_f, 1e-300)
-    )
+    res = state.system.density_response(so.operators, (cols, rows), atol=pb.quad_tol)
     K1 = pb.gs * np.real(avals @ res.value.T)  # (I, J): Σ_p a_I[r,c] L_J[c,r]
     C, c_err = _explicit_jacobian(state, idx, step)
     norm_a = max(float(np.sum(np.abs(v))) for v in avals)
@@ -427,8 +424,8 @@ def _response_norm(res, scale: float) -> float:
 
 def static_bubble(setup: _Setup) -> tuple[np.ndarray, float]:
     """g_s Tr[F̂_I L[F̂_J]] (the bubble at ω = 0, Eq. 20 response), on the state's backend."""
-    rows, cols, vals = operator_pattern(setup.ops)
-    res = setup.system.density_response(setup.ops, (cols, rows), atol=setup.tol / setup.scale)
+    rows, cols, vals = setup.pattern
+    res = setup.system.density_response(setup.ops, (cols, rows), atol=setup.tol)
     B = setup.gs * (vals @ res.value.T)
     return np.real(B), float(setup.gs * np.max(np.sum(np.abs(vals), axis=1)) * res.error)
 
