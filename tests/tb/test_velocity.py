@@ -27,7 +27,7 @@ def _velocity_from_grid(state, coords=None, h=2e-3):
 
 # --------------------------------------------------------------------------- closed forms
 def test_single_level_closed_forms():
-    """Single resonant level, wide-band leads (docs/velocity_forces.md, Eqs. V20-V21)."""
+    """Single resonant level, wide-band leads (docs/velocity_forces.md, Eqs. V15-V16)."""
     eps, lam, GL, GR, muL, muR = 0.1, 0.3, 0.2, 0.1, 0.3, -0.1
     model = LinearModel([[eps]], [[[lam]]])
     res = [
