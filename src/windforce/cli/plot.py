@@ -1,4 +1,5 @@
-"""``windforce plot``: draw a sweep result (line for 1D, heat map for 2D)."""
+"""``windforce plot``: draw a sweep result (line for 1D, heat map for 2D) or, with
+``--structure``, a ``windforce tb run`` result (atoms, bonds, force arrows, curl)."""
 
 from __future__ import annotations
 
@@ -12,25 +13,67 @@ from windforce.errors import ValidationError
 def _run(args: argparse.Namespace) -> int:
     from windforce.io import check_output_path
     from windforce.plot.core import check_formats, save_figure
-    from windforce.plot.sweep import plot_sweep
 
     source = Path(args.result)
     if not source.is_file():
         raise ValidationError("RESULT", str(source), "an existing NetCDF file")
+    if not args.structure:
+        for flag, value in (("--reference", args.reference), ("--bond-cutoff", args.bond_cutoff)):
+            if value is not None:
+                raise ValidationError(flag, value, "nothing without --structure")
+        if args.plane is not None:
+            raise ValidationError("--plane", args.plane, "nothing without --structure")
+    elif args.var is not None or args.select:
+        raise ValidationError("--structure", "with --var/--select", "--structure alone")
     out = Path(args.out) if args.out else source.with_suffix(".png")
     fmt = out.suffix.lstrip(".").lower()
     stem, formats = (out.with_suffix(""), (fmt,)) if fmt else (out, ("png", "pdf"))
     check_formats("--out", formats)
     for f in formats:
         check_output_path(f"{stem}.{f}", name="--out")
-    dataset = _select(_open(source), args.select)
-    fig, _ = plot_sweep(dataset, var=args.var)
+    if args.structure:
+        fig = _structure(source, args)
+    else:
+        from windforce.plot.sweep import plot_sweep
+
+        fig, _ = plot_sweep(_select(_open(source), args.select), var=args.var)
     for path in save_figure(fig, stem, formats=formats):
         print(path)
     return 0
 
 
-def _open(source: Path) -> Any:
+def _structure(source: Path, args: argparse.Namespace) -> Any:
+    """The structure figure of a ``windforce tb run`` result (inputs checked first)."""
+    import numpy as np
+
+    from windforce.errors import check_choice, check_range
+    from windforce.plot.structure import plot_structure, structure_data
+
+    if args.bond_cutoff is not None:
+        check_range("--bond-cutoff", args.bond_cutoff, 0.0, low_inclusive=False)
+    if args.plane is not None:
+        check_choice("--plane", args.plane, ("xy", "xz", "yz"))
+    data = structure_data(_open(source, "windforce tb run"))
+    reference = None
+    if args.reference is not None:
+        ref = Path(args.reference)
+        if not ref.is_file():
+            raise ValidationError("--reference", str(ref), "an existing NetCDF file")
+        reference = structure_data(_open(ref, "windforce tb run"))
+        if reference.positions.shape != data.positions.shape or not np.allclose(
+            reference.positions, data.positions, atol=1e-9
+        ):
+            raise ValidationError("--reference", str(ref), "a result at the same positions")
+        if data.forces is None or reference.forces is None:
+            raise ValidationError("--reference", str(ref), "forces in both results")
+    title = f"{source.name}" + (f" − {Path(args.reference).name}" if reference else "")
+    fig, _ = plot_structure(
+        data, reference=reference, bond_cutoff=args.bond_cutoff, plane=args.plane, title=title
+    )
+    return fig
+
+
+def _open(source: Path, writer: str = "windforce sweep") -> Any:
     """The Dataset in ``source``, loaded; a file that is not NetCDF is a ValidationError."""
     import xarray as xr
 
@@ -41,8 +84,7 @@ def _open(source: Path) -> Any:
         raise ValidationError(
             "RESULT",
             str(source),
-            f"a NetCDF file such as windforce sweep writes (reading it failed: "
-            f"{type(exc).__name__})",
+            f"a NetCDF file such as {writer} writes (reading it failed: {type(exc).__name__})",
         ) from None
 
 
@@ -85,11 +127,15 @@ def _select(dataset: Any, selections: list[str]) -> Any:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "plot",
-        help="plot a sweep result (line or heat map)",
+        help="plot a sweep result (line or heat map) or a structure with forces and curl",
         description="Plot one variable of a NetCDF sweep result: a line for one swept "
-        "dimension, a heat map for two, with axes labelled by name and units.",
+        "dimension, a heat map for two, with axes labelled by name and units. With "
+        "--structure, draw a windforce tb run result: atoms, bonds, force arrows, and each "
+        "atom coloured by its own curl (the work per area of a small loop, Eq. 24).",
     )
-    p.add_argument("result", metavar="RESULT.nc", help="a result written by windforce sweep")
+    p.add_argument(
+        "result", metavar="RESULT.nc", help="a windforce sweep result (tb run with --structure)"
+    )
     p.add_argument(
         "--out",
         default=None,
@@ -105,5 +151,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="fix a coordinate at its value nearest VALUE (repeatable), to plot a slice of a "
         "sweep with more than two dimensions",
+    )
+    p.add_argument(
+        "--structure",
+        action="store_true",
+        help="draw a windforce tb run result: atoms, bonds, force arrows, atoms coloured by "
+        "their own curl",
+    )
+    p.add_argument(
+        "--reference",
+        default=None,
+        metavar="REF.nc",
+        help="with --structure: arrows show F - F_ref against this result at the same "
+        "positions (e.g. zero bias: the current-induced force)",
+    )
+    p.add_argument(
+        "--bond-cutoff",
+        type=float,
+        default=None,
+        metavar="ANGSTROM",
+        help="with --structure: join atoms closer than this (default 1.2 x the shortest distance)",
+    )
+    p.add_argument(
+        "--plane",
+        default=None,
+        help="with --structure: xy, xz or yz (default: the two axes of largest extent)",
     )
     p.set_defaults(func=_run)
