@@ -53,6 +53,7 @@ nb_merge_streams = True
 html_theme = "pydata_sphinx_theme"
 html_title = "windforce"
 html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
