@@ -18,11 +18,10 @@ def _run(args: argparse.Namespace) -> int:
     if not source.is_file():
         raise ValidationError("RESULT", str(source), "an existing NetCDF file")
     if not args.structure:
-        for flag, value in (("--reference", args.reference), ("--bond-cutoff", args.bond_cutoff)):
-            if value is not None:
-                raise ValidationError(flag, value, "nothing without --structure")
-        if args.plane is not None:
-            raise ValidationError("--plane", args.plane, "nothing without --structure")
+        for flag in ("reference", "bond_cutoff", "plane"):
+            if getattr(args, flag) is not None:
+                name = "--" + flag.replace("_", "-")
+                raise ValidationError(name, getattr(args, flag), "nothing without --structure")
     elif args.var is not None or args.select:
         raise ValidationError("--structure", "with --var/--select", "--structure alone")
     out = Path(args.out) if args.out else source.with_suffix(".png")
@@ -44,29 +43,22 @@ def _run(args: argparse.Namespace) -> int:
 
 def _structure(source: Path, args: argparse.Namespace) -> Any:
     """The structure figure of a ``windforce tb run`` result (inputs checked first)."""
-    import numpy as np
-
     from windforce.errors import check_choice, check_range
-    from windforce.plot.structure import plot_structure, structure_data
+    from windforce.plot.structure import PLANES, check_reference, plot_structure, structure_data
 
     if args.bond_cutoff is not None:
         check_range("--bond-cutoff", args.bond_cutoff, 0.0, low_inclusive=False)
     if args.plane is not None:
-        check_choice("--plane", args.plane, ("xy", "xz", "yz"))
+        check_choice("--plane", args.plane, PLANES)
     data = structure_data(_open(source, "windforce tb run"))
-    reference = None
+    reference, title = None, source.name
     if args.reference is not None:
         ref = Path(args.reference)
         if not ref.is_file():
             raise ValidationError("--reference", str(ref), "an existing NetCDF file")
         reference = structure_data(_open(ref, "windforce tb run"))
-        if reference.positions.shape != data.positions.shape or not np.allclose(
-            reference.positions, data.positions, atol=1e-9
-        ):
-            raise ValidationError("--reference", str(ref), "a result at the same positions")
-        if data.forces is None or reference.forces is None:
-            raise ValidationError("--reference", str(ref), "forces in both results")
-    title = f"{source.name}" + (f" − {Path(args.reference).name}" if reference else "")
+        check_reference(data, reference, "--reference")
+        title = f"{source.name} − {ref.name}"
     fig, _ = plot_structure(
         data, reference=reference, bond_cutoff=args.bond_cutoff, plane=args.plane, title=title
     )

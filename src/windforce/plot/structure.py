@@ -25,10 +25,18 @@ import numpy as np
 
 from windforce.errors import ValidationError, check_choice, check_range
 
-__all__ = ["StructureData", "bonds", "plot_structure", "structure_data"]
+__all__ = [
+    "PLANES",
+    "StructureData",
+    "bonds",
+    "check_reference",
+    "plot_structure",
+    "structure_data",
+]
 
 _LABEL = re.compile(r"atom(\d+)_([xyz])")
-_PLANES = ("xy", "xz", "yz")
+#: the Cartesian planes a structure can be drawn in
+PLANES = ("xy", "xz", "yz")
 
 
 @dataclass
@@ -137,15 +145,37 @@ def _plane(positions: np.ndarray, plane: str | None) -> tuple[int, int]:
         spread = np.ptp(positions, axis=0)
         u, v = sorted(np.argsort(-spread, kind="stable")[:2])
         return int(u), int(v)
-    plane = check_choice("plane", plane, _PLANES)
+    plane = check_choice("plane", plane, PLANES)
     return "xyz".index(plane[0]), "xyz".index(plane[1])
 
 
 def bonds(positions: np.ndarray, cutoff: float) -> np.ndarray:
     """Pairs (i, j), i < j, of atoms closer than ``cutoff`` (Å), shape (n_bonds, 2)."""
-    d = np.linalg.norm(positions[:, None, :] - positions[None, :, :], axis=-1)
-    i, j = np.nonzero(np.triu(d < cutoff, k=1))
-    return np.stack([i, j], axis=1)
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(positions).query_pairs(cutoff, output_type="ndarray")
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs.reshape(0, 2)
+
+
+def _nearest_distance(positions: np.ndarray) -> float:
+    """The shortest interatomic distance (Å); 1 Å for a single atom."""
+    from scipy.spatial import cKDTree
+
+    if len(positions) < 2:
+        return 1.0
+    d, _ = cKDTree(positions).query(positions, k=2)
+    return float(d[:, 1].min())
+
+
+def check_reference(data: StructureData, reference: StructureData, name: str = "reference") -> None:
+    """Check that ``reference`` has forces at the positions of ``data`` (which has forces)."""
+    same = reference.positions.shape == data.positions.shape and np.allclose(
+        reference.positions, data.positions, atol=1e-9
+    )
+    if not same:
+        raise ValidationError(name, "other positions", "a result at the same positions")
+    if data.forces is None or reference.forces is None:
+        raise ValidationError(name, "no forces", "forces in both results")
 
 
 def plot_structure(
@@ -184,20 +214,14 @@ def plot_structure(
     from windforce.plot.core import new_figure
 
     pos = data.positions
-    n = len(pos)
     forces = data.forces
     if reference is not None:
-        if reference.positions.shape != pos.shape or not np.allclose(
-            reference.positions, pos, atol=1e-9
-        ):
-            raise ValidationError("reference", "other positions", "the same structure")
-        if forces is None or reference.forces is None:
-            raise ValidationError("reference", "no forces", "forces in both results")
+        check_reference(data, reference)
         forces = forces - reference.forces
     u, v = _plane(pos, plane)
+    nearest = _nearest_distance(pos)
     if bond_cutoff is None:
-        d = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + np.diag(np.full(n, np.inf))
-        bond_cutoff = 1.2 * float(d.min()) if n > 1 else 0.0
+        bond_cutoff = 1.2 * nearest
     else:
         check_range("bond_cutoff", bond_cutoff, 0.0, low_inclusive=False)
     pairs = bonds(pos, bond_cutoff)
@@ -233,8 +257,7 @@ def plot_structure(
         has = np.isfinite(forces[:, [u, v]]).any(axis=1) & (np.abs(f).max(axis=1) > 0)
         fmax = float(np.max(np.linalg.norm(f, axis=1), initial=0.0))
         if has.any() and fmax > 0:
-            length = 0.9 * (bond_cutoff / 1.2 if bond_cutoff > 0 else 1.0)
-            scale = fmax / length  # data units: the largest arrow is `length` Å long
+            scale = fmax / (0.9 * nearest)  # the largest arrow: 0.9 × the shortest bond
             q = ax.quiver(
                 pos[has, u],
                 pos[has, v],
