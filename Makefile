@@ -28,11 +28,11 @@ $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[test,docs]"
 	touch $(DOCS_STAMP)
 
-# The API pages are generated afresh each time; executed tutorials are cached in
+# The pages are read afresh each time (-E); executed tutorials are cached in
 # docs/_build/.jupyter_cache and rerun when their source changes.
 docs: $(DOCS_STAMP)
 	rm -rf docs/api/generated
-	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(BIN)/sphinx-build -E -W --keep-going -b html docs docs/_build/html
 
 demo: $(STAMP)
 	$(BIN)/windforce reproduce all --out results
