@@ -29,7 +29,8 @@ $(DOCS_STAMP): $(STAMP)
 	touch $(DOCS_STAMP)
 
 # The pages are read afresh each time (-E); executed tutorials are cached in
-# docs/_build/.jupyter_cache and rerun when their source changes.
+# docs/_build/.jupyter_cache and rerun when their source changes (WINDFORCE_DOCS_EXECUTE=force
+# reruns them all, e.g. after a change to the code they call).
 docs: $(DOCS_STAMP)
 	rm -rf docs/api/generated
 	$(BIN)/sphinx-build -E -W --keep-going -b html docs docs/_build/html

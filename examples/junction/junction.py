@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from windforce.errors import ValidationError
 from windforce.tb.functionals import Hubbard
 from windforce.tb.inputs import TBInput, run_input
 from windforce.tb.model import Builder, TightBindingSystem
@@ -86,7 +87,7 @@ def junction_model(
 ) -> TightBindingSystem:
     """The finalized π model: ring sites 0–5, then the ribbons' device cells, two leads."""
     if line % 2 == 0 or not 0 < line < width:
-        raise ValueError(f"line must be an odd dimer line inside the ribbon, got {line}")
+        raise ValidationError("line", line, f"an odd dimer line in (0, {width})")
     cell = ribbon_cell(width)
     period = np.array([3 * A0, 0.0, 0.0])
     y0 = line * np.sqrt(3) * A0 / 2
