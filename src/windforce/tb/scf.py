@@ -420,7 +420,7 @@ class MeanFieldProblem:
         kT: Mapping[str, float] | None = None,
         *,
         R: Any = None,
-        guess: SteadyState | None = None,
+        guess: SteadyState | Mapping[str, Any] | None = None,
         callback: Callable[[int, np.ndarray, np.ndarray, dict], None] | None = None,
         progress: bool | None = None,
     ) -> SteadyState:
@@ -435,7 +435,8 @@ class MeanFieldProblem:
             Coordinates (default: the model's).
         guess
             A previous state whose potential and multipliers start the loop
-            (continuation in R or in the bias).
+            (continuation in R or in the bias), or a mapping with the arrays
+            ``"potential"`` and ``"multipliers"`` (e.g. extended from a smaller problem).
         callback, progress
             Passed to :func:`windforce.tb.mixing.anderson_solve`.
 
@@ -489,7 +490,19 @@ class MeanFieldProblem:
 
         x0 = np.zeros(nv + nc)
         if guess is not None:
-            x0 = np.concatenate([pack_v(guess.potential), guess.multipliers])
+            pot, lam = (
+                (guess["potential"], guess["multipliers"])
+                if isinstance(guess, Mapping)
+                else (guess.potential, guess.multipliers)
+            )
+            if fun.parts:
+                pot = np.asarray(pot)
+                if pot.shape != ((n,) if diag else (n, n)):
+                    raise ValidationError("guess potential", pot.shape, f"{n} device orbitals")
+            lam = np.asarray(lam, float)
+            if lam.shape != (nc,):
+                raise ValidationError("guess multipliers", lam.shape, f"{nc} constrained sites")
+            x0 = np.concatenate([pack_v(pot), lam])
         v0, lam0 = unpack(x0)
         precond = None
         if diag:
@@ -523,7 +536,7 @@ class MeanFieldProblem:
                 atol = last["atol"] = self.quad_tol  # converged: the final density at full accuracy
                 F = evaluate(x, atol)
             # residuals kept by the mixing must be accurate to the current level
-            restart = atol < 0.1 * last.get("restart_atol", np.inf)
+            restart = atol < 1e-3 * last.get("restart_atol", np.inf)
             if restart:
                 last["restart_atol"] = atol
             step = -F if precond is None else -precond(F)
