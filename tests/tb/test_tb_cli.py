@@ -109,3 +109,15 @@ def test_reproduce_todorov2010_quick(tmp_path):
         np.testing.assert_allclose(cols[num], cols[ref], rtol=1e-6, atol=1e-9)
     for name in ("fig3.png", "fig3.pdf", "curl_vs_bias.csv", "curl_vs_bias.png"):
         assert (tmp_path / "todorov2010" / name).stat().st_size > 0
+
+
+def test_energy_resolved_curl_has_the_same_shape_at_zero_bias():
+    # a bias sweep needs the same outputs at every point: at equilibrium Ω(E) = 0 on a grid
+    from windforce.tb.inputs import run_input
+
+    raw = _raw()
+    for r in raw["reservoirs"]:
+        r["mu"] = raw["compute"]["mu_eql"]
+    out = run_input(load_input(raw))["variables"]
+    assert out["curl_spectrum"][1].shape == (101, 2, 2)
+    assert np.all(out["curl_spectrum"][1] == 0) and np.all(out["curl"][1] == 0)
