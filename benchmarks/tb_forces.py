@@ -78,7 +78,7 @@ def strip_problem(W: int, L: int, backend: str) -> tuple[MeanFieldProblem, list[
         functional=[Hubbard(2.0, 1.0)],
         backend=backend,
         scf_tol=1e-8,
-        quad_tol=1e-9,
+        quad_tol=1e-8,
         linear_tol=1e-8,
     )
     return problem, [3 * atom, 3 * atom + 1, 3 * atom + 2]

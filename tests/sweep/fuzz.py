@@ -46,12 +46,31 @@ class InputSchema:
         }
 
 
+#: A bent chain (Todorov et al. 2010, Sec. V) whose tb.run point takes a fraction of a second.
+TB_BENT_CHAIN = {
+    "model": {"spin_degeneracy": 2},
+    "kinds": [{"name": "A", "orbitals": 1, "onsite": 0.0}],
+    "sites": [{"positions": [[0.0, 0.0, 0.0], [2.5, 0.0, 0.0], [0.0, -2.5, 0.0]], "kind": "A"}],
+    "hopping": [{"law": "linear", "t0": -1.0, "d0": 2.5, "slope": 1.0, "cutoff": 3.0}],
+    "leads": [
+        {"name": "L", "cell": [[0.0, -5.0, 0.0]], "translation": [0.0, -2.5, 0.0], "kinds": "A"},
+        {"name": "R", "cell": [[5.0, 0.0, 0.0]], "translation": [2.5, 0.0, 0.0], "kinds": "A"},
+    ],
+    "reservoirs": [{"name": "L", "mu": -1.1, "kT": 0.0}, {"name": "R", "mu": -1.2, "kT": 0.0}],
+    "functional": [{"type": "neutrality", "sites": [0], "electrons": 0.6}],
+    "numerics": {"scf_tol": 1e-8, "quad_tol": 1e-8},
+    "compute": {"coordinates": [[0, "x"], [0, "y"]], "forces": True},
+}
+
 SCHEMAS: dict[str, InputSchema] = {
     "recorded": InputSchema(
         quantity=f"{POINTS}:recorded",
         base={"a": 0.5, "model": {"b": 1.0}},
         axes={"a": {"values": [1.0, 2.0]}, "model.b": {"linspace": [0.0, 1.0, 3]}},
         options={"scale": 2.0},
+    ),
+    "tb.run": InputSchema(
+        quantity="tb.run", base=TB_BENT_CHAIN, axes={"bias": {"values": [0.0, 0.1]}}
     ),
 }
 

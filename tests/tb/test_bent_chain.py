@@ -137,3 +137,21 @@ def test_curl_is_set_by_the_2kf_component_of_the_screening(n):
     assert om == pytest.approx(curl_from_backscattering(nu, lam), rel=1e-8)
     if n == 0:
         assert lam == pytest.approx(-sigma_eq30(nu), rel=1e-9)
+
+
+def test_neutrality_series_backends_agree_and_screening_approaches_2kf_limit():
+    from windforce.tb.bent_chain import neutrality_series
+
+    nu = 0.3
+    lin = neutrality_series(nu, [0, 4, 16], quad_tol=1e-10)
+    dense = neutrality_series(nu, [0, 4], backend="dense", quad_tol=1e-10)
+    np.testing.assert_allclose(lin["curl_sc"][:2], dense["curl_sc"], rtol=1e-8)
+    assert lin["curl_sc"][0] == pytest.approx(4 / np.pi * curl_sc_eq33(nu), rel=1e-7)
+    # with neutrality on more atoms the 2k_F screening component approaches the bare
+    # backscattering element 2H'e^{-iθ}: the curl per bias falls towards zero
+    limit = 2 * np.exp(-1j * np.pi * nu)
+    gaps = np.abs(lin["backscattering"] - limit)
+    assert np.all(np.diff(gaps) < 0) and np.all(np.diff(lin["curl_sc"]) < 0)
+    bias = neutrality_series(nu, [0, 2], bias=0.5, quad_tol=1e-10)
+    bias_dense = neutrality_series(nu, [0, 2], bias=0.5, backend="dense", quad_tol=1e-10)
+    np.testing.assert_allclose(bias["curl_sc"], bias_dense["curl_sc"], rtol=1e-7)

@@ -198,3 +198,15 @@ def _toml(raw) -> str:
         else:
             lines.insert(0, f"{key} = {value(v)}")
     return "\n".join(lines) + "\n"
+
+
+def test_energy_resolved_curl_has_the_same_shape_at_zero_bias():
+    # a bias sweep needs the same outputs at every point: at equilibrium Ω(E) = 0 on a grid
+    from windforce.tb.inputs import run_input
+
+    raw = _raw()
+    for r in raw["reservoirs"]:
+        r["mu"] = raw["compute"]["mu_eql"]
+    out = run_input(load_input(raw))["variables"]
+    assert out["curl_spectrum"][1].shape == (101, 2, 2)
+    assert np.all(out["curl_spectrum"][1] == 0) and np.all(out["curl"][1] == 0)

@@ -194,4 +194,157 @@ def curl_vs_bias(out: Path, *, quick: bool = False, progress: bool | None = None
     axes[1].legend(fontsize=7)
     return [csv, *save_figure(fig, out / "curl_vs_bias", formats=("png",))]
 
+
+#: Band fillings and biases (V) of the neutrality series at finite bias.
+SERIES_BIAS = ((0.2, 0.2), (0.3, 0.5), (0.4, 0.2))
+
+
+def _series_limit(n: np.ndarray, curl: np.ndarray) -> tuple[float, float]:
+    """Ω_sc(n → ∞) with an error estimate from the last points of a series.
+
+    Fitted as Ω_∞ + C/(ln n + a)² on n ≥ 8 (the logarithmic approach that the
+    2k_F singularity of the static susceptibility gives in linear response, see
+    docs/tb_forces.md); the error is the spread of the fitted Ω_∞ when the
+    smallest or the largest n is dropped from the fit, or the fit's standard
+    error, whichever is larger.
+    """
+    import warnings
+
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    sel = n >= 8
+    if np.count_nonzero(sel) < 5:  # too few points for three parameters
+        return float("nan"), float("nan")
+
+    def model(x, inf, c, a):
+        return inf + c / (np.log(x) + a) ** 2
+
+    def fit(m):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            p, cov = curve_fit(model, n[m], curl[m], p0=(0.0, curl[m][0] * 4, 1.0), maxfev=20000)
+        return p[0], float(np.sqrt(max(cov[0, 0], 0.0)))
+
+    inf, sd = fit(sel)
+    idx = np.flatnonzero(sel)
+    spreads = [abs(fit(sel & (np.arange(n.size) != i))[0] - inf) for i in (idx[0], idx[-1])]
+    return float(inf), float(max(sd, *spreads))
+
+
+@part("todorov2010", "neutrality_series")
+def neutrality_series(
+    out: Path, *, quick: bool = False, progress: bool | None = None
+) -> list[Path]:
+    """Beyond the paper (its Sec. VI): the screened curl with neutrality on more and more atoms.
+
+    The bent chain (H = −1 eV, H' = 1 eV/Å, bond 1 Å, semi-infinite leads) with
+    local charge neutrality on the 2n + 1 atoms nearest the corner, n = 0 (Eq. 33)
+    to 1000: Ω_sc(n) in linear response (per V) and at finite bias, with the
+    non-self-consistent Ω_nsc beside it (independent of n), and the n → ∞ limits.
+    """
+    from windforce.plot import new_figure, save_figure
+    from windforce.tb.bent_chain import neutrality_series as series
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fillings = (0.2, 0.3, 0.4)
+    if quick:
+        ns = [0, 1, 2, 4, 8, 16, 32]
+        ns_bias = [0, 2, 8]
+    else:
+        ns = [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1000]
+        ns_bias = [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256, 512, 1000]
+    lin: dict[str, list] = {
+        k: [] for k in ("n", "band_filling", "curl_sc_per_bias", "curl_nsc_per_bias")
+    }
+    limits = {}
+    for nu in fillings:
+        r = series(nu, ns, progress=progress)
+        lin["n"] += list(r["n"])
+        lin["band_filling"] += [nu] * len(ns)
+        lin["curl_sc_per_bias"] += list(r["curl_sc"])
+        lin["curl_nsc_per_bias"] += list(r["curl_nsc"])
+        inf, err = _series_limit(r["n"], r["curl_sc"])
+        limits[f"linear nu={nu}"] = {"curl_sc_inf": inf, "error": err}
+    bia: dict[str, list] = {k: [] for k in ("n", "band_filling", "bias", "curl_sc", "curl_nsc")}
+    for nu, bias in SERIES_BIAS:
+        r = series(nu, ns_bias, bias=bias, progress=progress)
+        bia["n"] += list(r["n"])
+        bia["band_filling"] += [nu] * len(ns_bias)
+        bia["bias"] += [bias] * len(ns_bias)
+        bia["curl_sc"] += list(r["curl_sc"])
+        bia["curl_nsc"] += list(r["curl_nsc"])
+        tail = r["curl_sc"][-3:]
+        limits[f"bias {bias} V nu={nu}"] = {
+            "curl_sc_inf": float(tail[-1]),
+            "error": float(np.max(np.abs(tail - tail[-1]))),
+        }
+    params = {
+        "H_eV": -1.0,
+        "Hprime_eV_per_A": 1.0,
+        "bond_A": 1.0,
+        "boundary": "semi-infinite leads",
+        "spin_degeneracy": 2,
+        "n_to_infinity": limits,
+    }
+    csv1 = write_csv(
+        out / "neutrality_series.csv",
+        lin,
+        units={
+            "n": "1",
+            "band_filling": "1",
+            "curl_sc_per_bias": "eV/Angstrom^2/V",
+            "curl_nsc_per_bias": "eV/Angstrom^2/V",
+        },
+        parameters=params,
+        description=(
+            "Bent chain (Todorov et al. 2010, Secs. V-VI) with local charge neutrality on the\n"
+            "2n+1 atoms nearest the corner. Linear-response curl (Eq. 25) of the force on the\n"
+            "corner atom per unit bias, self-consistent (sc) and not (nsc). The n to infinity\n"
+            "limits are in the parameter n_to_infinity (a fit Omega_inf + C/(ln n + a)^2, see\n"
+            "docs/tb_forces.md)."
+        ),
+    )
+    csv2 = write_csv(
+        out / "neutrality_series_bias.csv",
+        bia,
+        units={
+            "n": "1",
+            "band_filling": "1",
+            "bias": "V",
+            "curl_sc": "eV/Angstrom^2",
+            "curl_nsc": "eV/Angstrom^2",
+        },
+        parameters=params,
+        description=(
+            "As neutrality_series.csv at finite bias eV (Eq. 24, self-consistent at that bias,\n"
+            "mu_L,R = mu_eql +- eV/2, T = 0). The n to infinity limits in n_to_infinity are the\n"
+            "last point, with the spread of the last three as the error."
+        ),
+    )
+    data = {k: np.array(v) for k, v in lin.items()}
+    datb = {k: np.array(v) for k, v in bia.items()}
+    fig, (ax, axb) = new_figure(1, 2, figsize=(8.4, 3.3), sharey=True)
+    for i, nu in enumerate(fillings):
+        sel = data["band_filling"] == nu
+        ratio = data["curl_sc_per_bias"][sel] / data["curl_nsc_per_bias"][sel]
+        ax.plot(data["n"][sel] + 1, ratio, "o-", ms=3, color=f"C{i}", label=f"ν={nu}")
+    ax.set(
+        xscale="log",
+        xlabel="n + 1   (neutral atoms: 2n + 1)",
+        ylabel=r"$\Omega_{sc} / \Omega_{nsc}$",
+        title="linear response (→ 0 as 1/ln²n)",
+    )
+    ax.axhline(0, color="0.7", lw=0.5)
+    ax.legend(fontsize=7)
+    for i, (nu, bias) in enumerate(SERIES_BIAS):
+        sel = (datb["band_filling"] == nu) & (datb["bias"] == bias)
+        ratio = datb["curl_sc"][sel] / datb["curl_nsc"][sel]
+        axb.plot(datb["n"][sel] + 1, ratio, "s-", ms=3, color=f"C{i}", label=f"ν={nu}, eV={bias}")
+    axb.set(xscale="log", xlabel="n + 1", title="finite bias (saturates)")
+    axb.axhline(0, color="0.7", lw=0.5)
+    axb.legend(fontsize=7)
+    return [csv1, csv2, *save_figure(fig, out / "neutrality_series")]
+
+
 from windforce.reproduce import _todorov2010_velocity  # noqa: E402, F401  (the velocity_forces part)

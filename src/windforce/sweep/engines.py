@@ -43,12 +43,12 @@ __all__ = ["jellium_equilibrium", "jellium_pair", "jellium_pulse", "tb_run"]
 
 def _gas(inputs: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], float, str]:
     """The checked jellium input, r_s and the static limit of its kernel."""
-    from windforce.cli.jellium_pulse import check_input
     from windforce.errors import check_choice
     from windforce.jellium.electron_gas import check_rs
+    from windforce.jellium.inputs import check_pulse_input
     from windforce.jellium.kernels import KERNELS, STATIC_LIMIT
 
-    cfg = check_input(inputs)
+    cfg = check_pulse_input(inputs)
     rs = check_rs(cfg["gas"].get("rs", 2.0))
     kernel = check_choice("kernel", cfg["gas"].get("kernel", "rmcp07"), KERNELS)
     return cfg, rs, STATIC_LIMIT[kernel]
@@ -172,9 +172,10 @@ def jellium_pulse(
     """
     import xarray as xr
 
-    from windforce.cli.jellium_pulse import check_input, simulate_input
+    from windforce.cli.jellium_pulse import simulate_input
+    from windforce.jellium.inputs import check_pulse_input
 
-    ds, params = simulate_input(check_input(inputs), progress=progress)
+    ds, params = simulate_input(check_pulse_input(inputs), progress=progress)
     T = float(params["pulse"]["duration"])
     t = ds["time"].values
     v = ds["velocity"].values

@@ -24,6 +24,7 @@ units of (4eV/π)(H'²/H²) (per unit bias in linear response).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ __all__ = [
     "curl_sc_eq33",
     "filling_to_mu",
     "lead_dos_eq31",
+    "neutrality_series",
     "sigma_eq30",
 ]
 
@@ -288,3 +290,58 @@ def bent_chain_curl(chain: BentChain, bias: float) -> dict[str, float]:
         "corner_onsite": float(st.multipliers[0]),
         "error": (nsc.error + sc.error) / unit,
     }
+
+
+def neutrality_series(
+    nu: float,
+    ns: Sequence[int],
+    *,
+    bias: float | None = None,
+    H: float = -1.0,
+    Hp: float = 1.0,
+    spacing: float = 1.0,
+    backend: str = "rgf",
+    quad_tol: float = 1e-10,
+    progress: bool | None = False,
+) -> dict[str, np.ndarray]:
+    """Ω_sc and Ω_nsc of the corner with neutrality on the 2n + 1 sites nearest it, for each n.
+
+    ``bias`` None: linear response (Eq. 25), curls per unit bias; otherwise Eq. 24 at
+    μ_L,R = μ_eql ± eV/2, self-consistent at that bias (each n starts from the multipliers
+    of the previous one, extended by its outermost pair). Curls in eV/Å² (per V in linear
+    response), g_s = 2; ``backscattering`` is Λ_n = Σ_k δλ_k e^{−2iθk} of F̂_x in linear
+    response (:func:`curl_from_backscattering`), with its n → ∞ value 2H' e^{−iθ}.
+    """
+    from windforce.progress import progress_bar
+
+    ns = [int(check_range("ns", n, 0)) for n in ns]
+    out: dict[str, list] = {"curl_sc": [], "curl_nsc": [], "error": [], "backscattering": []}
+    previous = None
+    for n in progress_bar(ns, progress=progress, desc=f"neutrality nu={nu:g}", unit="n"):
+        chain = bent_chain_problem(
+            nu, H=H, Hp=Hp, spacing=spacing, neutral=n, backend=backend, quad_tol=quad_tol
+        )
+        unit = chain.curl_unit
+        coords = [CORNER_X, CORNER_Y]
+        if bias is None:
+            r = bent_chain_linear_response(chain)
+            st = chain.problem_sc.solve()
+            u = st.screened_force_operators(coords).onsite[0]
+            k = np.array([0] + [s for j in range(1, n + 2) for s in (j, -j)])
+            lam = complex(np.sum(u * np.exp(-2j * float(_theta(nu)) * k)))
+            values = (r["curl_sc"] * unit, r["curl_nsc"] * unit, r["error"] * unit, lam)
+        else:
+            mus = chain.potentials(bias)
+            guess = None
+            if previous is not None:
+                lam = previous.multipliers
+                pad = np.resize(lam[-2:] if lam.size > 1 else lam, 2 * n + 1 - lam.size)
+                guess = {"potential": np.zeros(0), "multipliers": np.concatenate([lam, pad])}
+            st = chain.problem_sc.solve(mus, guess=guess)
+            previous = st
+            sc = st.curl(coords)
+            nsc = chain.problem_nsc.solve(mus).curl(coords, screened=False)
+            values = (sc.omega[0, 1], nsc.omega[0, 1], sc.error + nsc.error, np.nan)
+        for key, v in zip(("curl_sc", "curl_nsc", "error", "backscattering"), values, strict=True):
+            out[key].append(v)
+    return {"n": np.array(ns), **{k: np.array(v) for k, v in out.items()}}

@@ -425,17 +425,16 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
         )
         out["curl_error"] = ((), c.error, "eV/Angstrom^2", "error estimate of curl")
         n_e = comp["energy_resolved"]
-        if n_e:
+        if n_e:  # the window's grid (one energy repeated at equilibrium, where Ω(E) = 0)
             lo, hi = st.system.window()
-            if hi > lo:
-                E = np.linspace(lo, hi, n_e)
-                out["energy"] = (("energy",), E, "eV", "energy grid of curl_spectrum")
-                out["curl_spectrum"] = (
-                    ("energy", "coordinate", "coordinate2"),
-                    st.curl_spectrum(E, idx),
-                    "eV/Angstrom^2/eV",
-                    "energy-resolved Omega_IJ(E) (Eq. 24)",
-                )
+            E = np.linspace(lo, max(hi, lo), n_e)
+            out["energy"] = (("energy",), E, "eV", "energy grid of curl_spectrum")
+            out["curl_spectrum"] = (
+                ("energy", "coordinate", "coordinate2"),
+                st.curl_spectrum(E, idx),
+                "eV/Angstrom^2/eV",
+                "energy-resolved Omega_IJ(E) (Eq. 24)",
+            )
     if comp["curl_linear_response"]:
         mu_eql = comp["mu_eql"]
         eq = pb.solve(dict.fromkeys(st.system.names, mu_eql), guess=st, progress=progress)

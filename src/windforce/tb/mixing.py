@@ -70,7 +70,9 @@ def anderson_solve(
         of extra per-iteration data kept in the history. If ``info`` holds
         ``"residual_norm"``, convergence is judged on it instead of max|r|
         (for a preconditioned r whose natural measure differs from the
-        quantity the tolerance is stated in).
+        quantity the tolerance is stated in). ``info["restart"]`` true drops the
+        stored history (e.g. when r is now evaluated far more accurately than
+        the residuals kept so far).
     x0
         Starting vector (real).
     beta
@@ -121,6 +123,10 @@ def anderson_solve(
                 raise ConvergenceError(f"{desc}: residual is not finite at iteration {k}", history)
             if norm <= tol:
                 return MixingResult(x=x, residual_norm=norm, n_iter=k + 1, history=history)
+            if info.get("restart"):
+                dxs.clear()
+                drs.clear()
+                x_prev = None
             if x_prev is not None and memory > 0:
                 dxs.append(x - x_prev)
                 drs.append(r - r_prev)

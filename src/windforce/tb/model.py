@@ -571,10 +571,12 @@ class Builder:
         """
         pos = np.atleast_2d(np.asarray(check_finite("cell_positions", cell_positions), float))
         tr = np.asarray(check_finite("translation", translation), float)
-        if pos.shape[1] != 3 or tr.shape != (3,) or np.linalg.norm(tr) == 0:
+        if pos.ndim != 2 or pos.shape[1] != 3:
             raise ValidationError(
-                "lead cell", (pos.shape, tr), "(n, 3) positions, nonzero 3-vector"
+                f"lead {name!r} cell_positions", pos.shape, "(n, 3) positions in Å"
             )
+        if tr.shape != (3,) or np.linalg.norm(tr) == 0:
+            raise ValidationError(f"lead {name!r} translation", tr, "a nonzero 3-vector (Å)")
         kinds = [kinds] * len(pos) if kinds is None or isinstance(kinds, str) else list(kinds)
         if len(kinds) != len(pos):
             raise ValidationError("lead kinds", kinds, f"one kind per cell site ({len(pos)})")

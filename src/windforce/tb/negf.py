@@ -644,12 +644,14 @@ class OpenSystem:
         rtol: float = 0.0,
         e_min: float | None = None,
         max_eval: int = 200_000,
+        rules: Mapping[str, QuadRule] | None = None,
     ) -> EnergyIntegral:
         """χ_oo = ∂ρ_oo/∂H_oo, the response of each occupation to its own onsite energy.
 
         The diagonal of :meth:`density_response` for B = |o⟩⟨o|, in one pass:
         (G⁺ B G⁺)_oo = (G⁺_oo)² on the contour and
         (G⁺ B ρ_w + ρ_w B G⁻)_oo = 2 Re(G⁺_oo ρ_w,oo) in the window. Real, (n,).
+        ``rules``: evaluate with the fixed rules of an earlier integral.
         """
         d = np.arange(self.N) if orbitals is None else np.asarray(orbitals, int).ravel()
 
@@ -657,16 +659,14 @@ class OpenSystem:
             G = self.backend.green(E + 0j, d, d)
             return 2 * np.real(G * self.backend.lesser(E + 0j, w / (2 * np.pi), d, d))
 
-        res = self.energy_integral(
-            lambda z: self.backend.green(z, d, d) ** 2,
-            window,
-            combine=lambda X: (np.conj(X) - X) / (2j * np.pi),
-            combine_gain=1 / np.pi,
-            atol=atol,
-            rtol=rtol,
-            e_min=e_min,
-            max_eval=max_eval,
-        )
+        kw = {"combine": lambda X: (np.conj(X) - X) / (2j * np.pi), "combine_gain": 1 / np.pi}
+        analytic = lambda z: self.backend.green(z, d, d) ** 2  # noqa: E731
+        if rules is not None:
+            res = self.apply_rules(rules, analytic, window, **kw)
+        else:
+            res = self.energy_integral(
+                analytic, window, atol=atol, rtol=rtol, e_min=e_min, max_eval=max_eval, **kw
+            )
         res.value = np.real(res.value)
         return res
 
@@ -717,7 +717,7 @@ class OpenSystem:
           when probes are present (their Lorentzian tails, ~Γ/π(E − ε)², reach
           below any finite e_min; the map E = e_min − (1 − t)/t integrates them
           without truncation). With semi-infinite leads only, F has no weight there;
-        - W = ∫ ``window``(E, w(E)) dE over the bias window, w = :meth:`window_weights`
+        - W = ∫ ``window(E, w(E))`` dE over the bias window, w = :meth:`window_weights`
           of shape (nE, nres), cut at the μ_α and at the leads' subband edges
           (:func:`~windforce.tb.integrate.integrate_window`); skipped at equilibrium.
 
@@ -753,11 +753,11 @@ class OpenSystem:
         mu_r, kT_r = self.reservoirs[ref].mu, self.reservoirs[ref].kT
         need = self._parts_needed(analytic, window)
         tol = {"atol": atol, "rtol": rtol, "max_eval": max_eval}
-        value, err, n_eval, parts, rules = 0.0, 0.0, 0, {}, {}
+        value, err, n_eval, parts, rules, coarse = 0.0, 0.0, 0, {}, {}, {}
         if need["contour"]:
             X = fermi_contour_integral(analytic, mu_r, kT_r, e_min, **tol)
             parts["contour"] = combine(X.value)
-            rules["contour"] = X.rule
+            rules["contour"], coarse["contour"] = X.rule, X.coarse_rule
             value = value + parts["contour"]
             err += X.error * combine_gain
             n_eval += X.n_eval
@@ -768,8 +768,9 @@ class OpenSystem:
                 e_min,
                 **tol,
             )
-            rules["probe_tail"] = QuadRule(
-                T.rule.nodes, T.rule.weights * fermi(np.real(T.rule.nodes), mu_r, kT_r)
+            rules["probe_tail"], coarse["probe_tail"] = (
+                QuadRule(r.nodes, r.weights * fermi(np.real(r.nodes), mu_r, kT_r))
+                for r in (T.rule, T.coarse_rule)
             )
             parts["probe_tail"] = T.value
             value = value + T.value
@@ -788,11 +789,11 @@ class OpenSystem:
                 **tol,
             )
             parts["window"] = W.value
-            rules["window"] = W.rule
+            rules["window"], coarse["window"] = W.rule, W.coarse_rule
             value = value + W.value
             err += W.error
             n_eval += W.n_eval
-        return EnergyIntegral(value, err, n_eval, parts, rules)
+        return EnergyIntegral(value, err, n_eval, parts, rules, coarse)
 
     def apply_rules(
         self,
@@ -910,6 +911,8 @@ class EnergyIntegral:
     n_eval: int
     parts: dict
     rules: dict = field(default_factory=dict)
+    #: the coarse companions of ``rules`` (:attr:`QuadResult.coarse_rule`)
+    coarse_rules: dict = field(default_factory=dict)
 
 
 def bond_current(h_ij, rho_ji, *, spin_degeneracy: float = 2.0) -> np.ndarray:

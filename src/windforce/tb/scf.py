@@ -28,7 +28,11 @@ preconditioned by the Newton step of a site-local model of the response,
 δρ_oo ≈ χ_oo δH_oo with χ_oo the diagonal static susceptibility at the start
 (:meth:`~windforce.tb.negf.OpenSystem.susceptibility_diagonal`); Anderson/Pulay
 mixing (:mod:`windforce.tb.mixing`) handles the rest. Convergence is judged on
-max|F| (eV for potentials, electrons for constrained charges) ≤ ``scf_tol``.
+max|F| (eV for potentials, electrons for constrained charges) ≤ ``scf_tol``. Far
+from self-consistency ρ_S is integrated coarsely (to 1 % of the last residual,
+at most COARSE_QUAD_TOL, never coarser than in an earlier iteration); the iterate
+that meets ``scf_tol`` is re-evaluated at ``quad_tol``, so the returned state
+always carries the full accuracy.
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ from windforce.tb.negf import OpenSystem, Reservoir
 __all__ = ["MeanFieldProblem", "SteadyState"]
 
 _DIRECTIONS = {"x": 0, "y": 1, "z": 2}
+
+#: The loop integrates ρ_S to min(COARSE_QUAD_TOL, 0.01 × the last residual), never
+#: tighter than quad_tol, and to quad_tol once the residual meets scf_tol.
+COARSE_QUAD_TOL = 1e-5
 
 
 def _sparse(a: Any) -> sp.csr_matrix:
@@ -412,7 +420,7 @@ class MeanFieldProblem:
         kT: Mapping[str, float] | None = None,
         *,
         R: Any = None,
-        guess: SteadyState | None = None,
+        guess: SteadyState | Mapping[str, Any] | None = None,
         callback: Callable[[int, np.ndarray, np.ndarray, dict], None] | None = None,
         progress: bool | None = None,
     ) -> SteadyState:
@@ -427,7 +435,8 @@ class MeanFieldProblem:
             Coordinates (default: the model's).
         guess
             A previous state whose potential and multipliers start the loop
-            (continuation in R or in the bias).
+            (continuation in R or in the bias), or a mapping with the arrays
+            ``"potential"`` and ``"multipliers"`` (e.g. extended from a smaller problem).
         callback, progress
             Passed to :func:`windforce.tb.mixing.anderson_solve`.
 
@@ -481,18 +490,31 @@ class MeanFieldProblem:
 
         x0 = np.zeros(nv + nc)
         if guess is not None:
-            x0 = np.concatenate([pack_v(guess.potential), guess.multipliers])
+            pot, lam = (
+                (guess["potential"], guess["multipliers"])
+                if isinstance(guess, Mapping)
+                else (guess.potential, guess.multipliers)
+            )
+            if fun.parts:
+                pot = np.asarray(pot)
+                if pot.shape != ((n,) if diag else (n, n)):
+                    raise ValidationError("guess potential", pot.shape, f"{n} device orbitals")
+            lam = np.asarray(lam, float)
+            if lam.shape != (nc,):
+                raise ValidationError("guess multipliers", lam.shape, f"{nc} constrained sites")
+            x0 = np.concatenate([pack_v(pot), lam])
         v0, lam0 = unpack(x0)
         precond = None
         if diag:
-            chi = system_at(v0, lam0).susceptibility_diagonal(np.arange(n), **quad).value
+            chi = system_at(v0, lam0).susceptibility_diagonal(np.arange(n), atol=COARSE_QUAD_TOL)
+            chi = chi.value
             precond = self._local_newton(chi, pos, nv, P)
         last: dict = {}
 
-        def residual(x):
+        def evaluate(x, atol):
             v, lam = unpack(x)
             system = system_at(v, lam)
-            dm = system.density_matrix(pairs, **quad, check_bound_states=not last)
+            dm = system.density_matrix(pairs, atol=atol, check_bound_states=not last)
             occ = np.real(dm.diagonal(system.N)[:n])
             rho_dev = occ if diag else dm.to_sparse(system.N)[:n, :n].toarray()
             parts = []
@@ -501,10 +523,25 @@ class MeanFieldProblem:
             if nc:
                 parts.append(np.concatenate([c.residual(occ) for c in self.constraints]))
             F = np.concatenate(parts)
-            last.update(system=system, dm=dm, v=v, lam=lam)
-            norm = float(np.max(np.abs(F), initial=0.0))
+            last.update(system=system, dm=dm, v=v, lam=lam, norm=max(np.abs(F), default=0.0))
+            return F
+
+        def residual(x):
+            # the quadrature follows the residual: coarse while far from self-consistency
+            atol = max(min(0.01 * last.get("norm", np.inf), COARSE_QUAD_TOL), self.quad_tol)
+            atol = min(atol, last.get("atol", atol))  # never coarser than before
+            last["atol"] = atol
+            F = evaluate(x, atol)
+            if last["norm"] <= self.scf_tol and atol > self.quad_tol:
+                atol = last["atol"] = self.quad_tol  # converged: the final density at full accuracy
+                F = evaluate(x, atol)
+            # residuals kept by the mixing must be accurate to the current level
+            restart = atol < 1e-3 * last.get("restart_atol", np.inf)
+            if restart:
+                last["restart_atol"] = atol
             step = -F if precond is None else -precond(F)
-            return step, {"residual_norm": norm, "rho_error": dm.error}
+            info = {"residual_norm": float(last["norm"]), "rho_error": last["dm"].error}
+            return step, {**info, "restart": bool(restart)}
 
         sol = anderson_solve(
             residual,
