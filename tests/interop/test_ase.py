@@ -113,3 +113,21 @@ def test_bad_input_is_refused(tmp_path):
         write_forces_extxyz(tmp_path / "f.xyz", atoms, np.zeros((3, 3)))
     with pytest.raises(ValidationError, match="ending in"):
         write_forces_extxyz(tmp_path / "f.txt", atoms, np.zeros((8, 3)))
+
+
+def test_wire_example_goes_from_atoms_to_forces_and_a_picture(tmp_path):
+    """examples/ase/wire.py: ase.Atoms → self-consistent forces, curl, extxyz and a figure."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "examples" / "ase" / "wire.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "wire.png").stat().st_size > 0
+    frame = ase_io.read(tmp_path / "forces.xyz")
+    assert len(frame) == 9 and np.abs(frame.get_forces()[1:8]).max() > 0
+    assert np.all(frame.get_forces()[[0, 8]] == 0)  # the leads' first cells
+    assert run.stdout.count("Omega_xy") == 7

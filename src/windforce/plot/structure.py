@@ -251,7 +251,7 @@ def plot_structure(
         )
         axes = "xyz"[u] + "xyz"[v]
         bar = fig.colorbar(dots, ax=ax, shrink=0.85)
-        bar.set_label(f"own curl Ω_{axes} of each atom [eV/Å²]\n(> 0: counter-clockwise work)")
+        bar.set_label(f"own curl Ω_{axes} [eV/Å²]\n(> 0: counter-clockwise work)")
     if forces is not None:
         f = np.nan_to_num(forces[:, [u, v]])
         has = np.isfinite(forces[:, [u, v]]).any(axis=1) & (np.abs(f).max(axis=1) > 0)
@@ -276,7 +276,10 @@ def plot_structure(
     ax.set_aspect("equal")
     ax.set_xlabel(f"{'xyz'[u]} [Å]")
     ax.set_ylabel(f"{'xyz'[v]} [Å]")
-    ax.margins(0.08)
+    pad = 1.1 * nearest  # room for the atoms and the longest arrow (0.9 × the shortest bond)
+    lo, hi = pos[:, [u, v]].min(axis=0) - pad, pos[:, [u, v]].max(axis=0) + pad
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
     if title:
         ax.set_title(title, loc="left", fontsize="medium")
     return fig, ax
