@@ -34,7 +34,6 @@ from windforce.tb.inputs import (
     _numbers,
     _string,
     _table,
-    _tables,
     load_input,
 )
 
@@ -261,7 +260,8 @@ def _springs(tables: Any, positions: np.ndarray) -> SpringNetwork | None:
             try:
                 terms.append(Tether(a, stiffness, anchor))
             except ValidationError as exc:
-                raise ValidationError(f"{where}.{exc.name.split()[-1]}", exc.value, exc.allowed)
+                name = f"{where}.{'k' if 'stiffness' in exc.name else 'anchor'}"
+                raise ValidationError(name, exc.value, exc.allowed) from None
     return SpringNetwork(terms, n_atoms) if terms else None
 
 
