@@ -365,6 +365,9 @@ def driven_system(
     relax: bool = True,
     relax_tol: float = 1e-7,
     max_relax: int = 50,
+    max_step: float = 0.1,
+    start: Any = None,
+    jacobian: Any = None,
     guess: Any = None,
     tensors: Callable[[SteadyState, np.ndarray], Any] | None = engine_tensors,
 ) -> DrivenSystem:
@@ -383,65 +386,78 @@ def driven_system(
     mu, kT
         Reservoir potentials and temperatures by name (eV; default the declared ones).
     relax
-        Move the reference geometry to the fixed point F⁽⁰⁾ = 0 at this bias (chord
-        iteration with J = K_el + K_springs at the model geometry) until
+        Move the reference geometry to the fixed point F⁽⁰⁾ = 0 at this bias by the chord
+        iteration x ← x + J⁻¹F⁽⁰⁾(x) (steps longer than ``max_step`` Å are shortened) until
         max |F⁽⁰⁾| ≤ ``relax_tol`` (eV/Å), at most ``max_relax`` iterations
         (ConvergenceError otherwise, e.g. when the springs do not hold the atoms).
+    start
+        The geometry (all coordinates) to start from; default the model's.
+    jacobian
+        J (n × n, eV/Å²); default K_el + K_springs at ``start`` from the tensors (e.g. pass
+        the previous :attr:`DrivenSystem.force_constants` along a bias path).
     guess
         Start of the first self-consistency loop (e.g. the state at a nearby bias).
     tensors
-        ``tensors(state, coords)`` → the adiabatic tensors (default
-        :func:`engine_tensors`, windforce.tb.velocity); None for none (no relaxing, no
-        velocity-dependent forces, no quadratic model).
+        ``tensors(state, coords)`` → the adiabatic tensors at the reference geometry
+        (default :func:`engine_tensors`, windforce.tb.velocity); None for none (no
+        relaxing, no velocity-dependent forces, no quadratic model).
     """
-    provider = SteadyStateForce(problem, coords, mu=mu, kT=kT, springs=springs, guess=guess)
+    provider = SteadyStateForce(
+        problem, coords, reference=start, mu=mu, kT=kT, springs=springs, guess=guess
+    )
     m = check_masses(masses)
     if m.size != provider.n:
         raise ValidationError("masses", f"{m.size} masses", f"one per coordinate ({provider.n})")
     check_range("relax_tol", relax_tol, 0.0, low_inclusive=False)
     check_range("max_relax", max_relax, 1)
-    model_geometry = provider.reference.copy()
+    check_range("max_step", max_step, 0.0, low_inclusive=False)
+    if tensors is None and relax and jacobian is None:
+        raise ValidationError("relax", relax, "False when no tensors give the Jacobian")
+    model_geometry = problem.coordinates()
     x = np.zeros(provider.n)
     ev = provider.evaluate(x, None)
-    state = provider.state
-    if tensors is None and relax:
-        raise ValidationError("relax", relax, "False when no tensors give the Jacobian")
-    tens = None if tensors is None else tensors(state, provider.coords)
-    iterations = 0
-    if relax:
-        jacobian = np.asarray(tens.force_constants, float) + provider.springs_hessian()
-        history = [float(np.max(np.abs(ev.forces)))]
+    history = [float(np.max(np.abs(ev.forces)))]
+    tens = None
+    if relax and history[-1] > relax_tol:
+        if jacobian is None:
+            tens = tensors(provider.state, provider.coords)
+            jacobian = np.asarray(tens.force_constants, float) + provider.springs_hessian()
+        jacobian = np.asarray(jacobian, float)
+        if jacobian.shape != (provider.n, provider.n):
+            raise ValidationError("jacobian", jacobian.shape, f"({provider.n}, {provider.n})")
         while history[-1] > relax_tol:
-            if iterations == max_relax or not np.isfinite(history[-1]):
+            if len(history) > max_relax or not np.isfinite(history[-1]):
                 raise ConvergenceError(
-                    f"fixed point of the steady-state force not found in {iterations} chord "
-                    f"iterations: max|F| = {history[-1]:.3g} eV/Å > relax_tol = {relax_tol:g} "
-                    "(do the springs hold the moving atoms?)",
+                    f"fixed point of the steady-state force not found in {len(history) - 1} "
+                    f"chord iterations: max|F| = {history[-1]:.3g} eV/Å > relax_tol = "
+                    f"{relax_tol:g} (do the springs hold the moving atoms?)",
                     history,
                 )
             try:
-                x = x + np.linalg.solve(jacobian, ev.forces)
+                step = np.linalg.solve(jacobian, ev.forces)
             except np.linalg.LinAlgError as exc:
                 raise ConvergenceError(
                     "the stiffness K_el + K_springs is singular: add springs to hold the atoms",
                     history,
                 ) from exc
+            x = x + step * min(1.0, max_step / max(float(np.max(np.abs(step))), 1e-300))
             ev = provider.evaluate(x, ev)
             history.append(float(np.max(np.abs(ev.forces))))
-            iterations += 1
-        if iterations:
-            state = provider.state
-            provider = SteadyStateForce(
-                problem, provider.coords, reference=state.R, mu=mu, kT=kT, springs=springs
-            )
-            provider.state = state
-            tens = tensors(state, provider.coords)
+        state = provider.state
+        provider = SteadyStateForce(
+            problem, provider.coords, reference=state.R, mu=mu, kT=kT, springs=springs
+        )
+        provider.state = state
+        tens = None  # computed at the fixed point below
+    state = provider.state
+    if tensors is not None and tens is None:
+        tens = tensors(state, provider.coords)
     return DrivenSystem(
         provider=provider,
         masses=m,
         state=state,
         tensors=tens,
-        residual=float(np.max(np.abs(ev.forces))),
+        residual=history[-1],
         shift=(provider.reference - model_geometry)[provider.coords],
-        relax_iterations=iterations,
+        relax_iterations=len(history) - 1,
     )
