@@ -244,20 +244,17 @@ class DrivenSystem:
         """K_el + K_springs (eV/Å²) at the reference geometry: −∂F⁽⁰⁾/∂x (Eq. 11)."""
         return self.tensor("force_constants") + self.provider.springs_hessian()
 
-    def linear_model(self, *, velocity_forces: bool = True) -> LinearModel:
+    def linear_model(self, *, velocity_forces: bool = True, noise: bool = True) -> LinearModel:
         """The quadratic model of Eq. 10 around the reference geometry (Eq. 11).
 
-        K + Ω/2 = K_el + K_springs; with ``velocity_forces`` γ, B and D of the tensors
-        (otherwise none: deterministic motion under F⁽⁰⁾ alone).
+        K + Ω/2 = K_el + K_springs; with ``velocity_forces`` γ, B and (with ``noise``) D of
+        the tensors, otherwise none (deterministic motion under F⁽⁰⁾ alone).
         """
         if not velocity_forces:
             return LinearModel.from_matrices(self.masses, self.force_constants)
-        return LinearModel.from_matrices(
-            self.masses,
-            self.force_constants,
-            self.tensor("friction") + self.tensor("berry"),
-            self.tensor("noise"),
-        )
+        velocity = self.tensor("friction") + self.tensor("berry")
+        d = self.tensor("noise") if noise else None
+        return LinearModel.from_matrices(self.masses, self.force_constants, velocity, d)
 
     def record(self) -> dict[str, Any]:
         """The reference geometry, the SCF start and the tensors as arrays and numbers.
@@ -310,6 +307,7 @@ class DrivenSystem:
         *,
         force: str = "scf",
         velocity_forces: bool = True,
+        noise: bool = True,
         positions: Any = None,
         velocities: Any = None,
         seed: int | np.random.SeedSequence | None = None,
@@ -327,6 +325,9 @@ class DrivenSystem:
         velocity_forces
             Add friction, Berry and noise from the tensors (held fixed); False gives the
             deterministic motion under F⁽⁰⁾.
+        noise
+            With ``velocity_forces``: False leaves out the noise (the mean motion under
+            F⁽⁰⁾, friction and Berry force).
         positions, velocities
             Initial displacements x (Å) from the reference geometry and velocities (Å/τ).
         seed, kwargs
@@ -335,11 +336,12 @@ class DrivenSystem:
         check_choice("force", force, FORCE_MODES)
         x0 = np.zeros(self.masses.size) if positions is None else positions
         if force == "harmonic":
-            model = self.linear_model(velocity_forces=velocity_forces)
+            model = self.linear_model(velocity_forces=velocity_forces, noise=noise)
             return LangevinIntegrator.from_model(model, dt, x0, velocities, seed=seed, **kwargs)
         velocity = {}
         if velocity_forces:
-            velocity = {k: self.tensor(k) for k in ("friction", "berry", "noise")}
+            velocity = {k: self.tensor(k) for k in ("friction", "berry")}
+            velocity["noise"] = self.tensor("noise") if noise else None
         provider = SteadyStateForce(
             self.provider.problem,
             self.coords,

@@ -345,3 +345,6 @@ def neutrality_series(
     axb.axhline(0, color="0.7", lw=0.5)
     axb.legend(fontsize=7)
     return [csv1, csv2, *save_figure(fig, out / "neutrality_series")]
+
+
+from windforce.reproduce import _todorov2010_dynamics  # noqa: E402, F401  (the "dynamics" part)
