@@ -100,9 +100,7 @@ def test_newton_preconditioning_converges_fast_for_strong_hubbard():
     pb = MeanFieldProblem(MODEL, RES, [Hubbard(6.0, 1.0)], scf_tol=1e-10)
     st = pb.solve()
     assert len(st.history) < 15
-    np.testing.assert_allclose(
-        st.potential, pb.functional.potential(st.occupations), atol=1e-9
-    )
+    np.testing.assert_allclose(st.potential, pb.functional.potential(st.occupations), atol=1e-9)
 
 
 def test_convergence_error_carries_history():

@@ -109,3 +109,104 @@ def test_reproduce_todorov2010_quick(tmp_path):
         np.testing.assert_allclose(cols[num], cols[ref], rtol=1e-6, atol=1e-9)
     for name in ("fig3.png", "fig3.pdf", "curl_vs_bias.csv", "curl_vs_bias.png"):
         assert (tmp_path / "todorov2010" / name).stat().st_size > 0
+    vel, _ = read_csv(tmp_path / "todorov2010" / "velocity_forces.csv")
+    chain = vel["system"] == "bent_chain"
+    # the curl column is Eq. 24's, from the tensors' antisymmetric force constants
+    curl = read_csv(tmp_path / "todorov2010" / "curl_vs_bias.csv")[0]
+    for nu, v, om in zip(curl["band_filling"], curl["bias"], curl["curl_sc"], strict=True):
+        hit = chain & np.isclose(vel["band_filling"], nu) & np.isclose(vel["bias"], v)
+        if hit.any():
+            assert vel["curl_xy"][hit][0] == pytest.approx(om * 4 / np.pi, rel=1e-8, abs=1e-10)
+    at_zero = chain & (vel["bias"] == 0)
+    np.testing.assert_allclose(vel["noise_xx"][at_zero], 0.0, atol=1e-12)  # T = 0, no bias
+    assert (tmp_path / "todorov2010" / "velocity_forces.png").stat().st_size > 0
+
+
+def test_tensors_table_runs_and_exports_for_sclmd(tmp_path):
+    import xarray as xr
+
+    raw = _raw()
+    raw["tensors"] = {
+        "frequencies": [0.02, 0.05],
+        "masses": [12.0, 12.0],
+        "reference_mu": -1.1755705,
+        "export": str(tmp_path / "EPH.nc"),
+    }
+    source = tmp_path / "bc.toml"
+    source.write_text(_toml(raw))
+    out = tmp_path / "bc.nc"
+    assert main(["tb", "run", str(source), "--out", str(out)]) == 0
+    ds = xr.open_dataset(out)
+    assert list(ds.tensor_coordinate.values) == ["atom0_x", "atom0_y"]
+    K = ds.force_constants.values
+    np.testing.assert_allclose(K - K.T, ds.curl.values, atol=1e-9)  # K antisym = Ω/2
+    assert ds.friction.values[0, 0] > 0 and ds.berry.values[0, 1] != 0
+    assert ds.force_response_imag.shape == (2, 2, 2)
+    import netCDF4
+
+    with netCDF4.Dataset(tmp_path / "EPH.nc") as eph:  # sclmd's layout: dims (NPh, NPh)
+        assert float(eph.variables["bias"][...]) == pytest.approx(0.2)
+        assert eph.variables["Friction"].dimensions == ("NPh", "NPh")
+
+
+@pytest.mark.parametrize(
+    ("tensors", "match"),
+    [
+        ({"masses": [12.0]}, "tensors.masses"),
+        ({"masses": [12.0, -1.0]}, "tensors.masses"),
+        ({"export": "x.nc"}, "tensors.masses"),
+        ({"left": "LL"}, "did you mean 'L'"),
+        ({"frequencies": "fast"}, "tensors.frequencies"),
+        ({"classical_force_constants": [[1.0, 2.0], [0.0, 1.0]]}, "classical_force_constants"),
+        ({"coordinates": [[0, "q"]]}, "direction"),
+        ({"mass": [1.0, 1.0]}, "did you mean 'masses'"),
+    ],
+)
+def test_bad_tensors_table_is_named(tensors, match):
+    raw = _raw()
+    raw["tensors"] = tensors
+    with pytest.raises(ValidationError, match=match):
+        load_input(raw)
+
+
+def test_tensors_export_checked_before_work(tmp_path, capsys):
+    raw = _raw()
+    raw["tensors"] = {"masses": [1.0, 1.0], "export": str(tmp_path / "EPH.txt")}
+    source = tmp_path / "bc.toml"
+    source.write_text(_toml(raw))
+    assert main(["tb", "run", str(source), "--out", str(tmp_path / "o.nc")]) == 2
+    assert "tensors.export" in capsys.readouterr().err
+    assert not (tmp_path / "o.nc").exists()
+
+
+def _toml(raw) -> str:
+    """A minimal TOML writer for the test inputs (tables, arrays of tables, values)."""
+    import json
+
+    def value(v):
+        return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
+
+    lines = []
+    for key, v in raw.items():
+        if isinstance(v, dict):
+            lines.append(f"[{key}]")
+            lines += [f"{k} = {value(x)}" for k, x in v.items()]
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for item in v:
+                lines.append(f"[[{key}]]")
+                lines += [f"{k} = {value(x)}" for k, x in item.items()]
+        else:
+            lines.insert(0, f"{key} = {value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def test_energy_resolved_curl_has_the_same_shape_at_zero_bias():
+    # a bias sweep needs the same outputs at every point: at equilibrium Ω(E) = 0 on a grid
+    from windforce.tb.inputs import run_input
+
+    raw = _raw()
+    for r in raw["reservoirs"]:
+        r["mu"] = raw["compute"]["mu_eql"]
+    out = run_input(load_input(raw))["variables"]
+    assert out["curl_spectrum"][1].shape == (101, 2, 2)
+    assert np.all(out["curl_spectrum"][1] == 0) and np.all(out["curl"][1] == 0)

@@ -46,6 +46,9 @@ def _run(args: argparse.Namespace) -> int:
 
     check_output_path(args.out, suffixes=(".nc",))
     inp = load_input(args.input)  # validates before any heavy work
+    export = inp.compute.get("tensors", {}).get("export")
+    if export is not None:
+        check_output_path(export, name="tensors.export", suffixes=(".nc",))
     for bond in inp.problem.model.bond_summary():
         print(
             f"bonds {'-'.join(bond['kinds']) if bond['kinds'] else 'of all kinds'}: "
@@ -60,6 +63,11 @@ def _run(args: argparse.Namespace) -> int:
     }
     path = write_netcdf(result_variables(result), args.out, parameters=inp.raw, attrs=attrs)
     print(f"wrote {path}")
+    if "sclmd" in result:
+        from windforce.io.sclmd import write_sclmd
+
+        coefficients, target = result["sclmd"]
+        print(f"wrote {write_sclmd(coefficients, target, parameters=inp.raw)} (sclmd EPH.nc)")
     return 0
 
 

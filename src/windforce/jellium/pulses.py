@@ -112,7 +112,7 @@ def pulse_response(
     t
         Times (ħ/E_h), ≥ 0.
     step
-        s(t) of the motions (e.g. c.m. and relative), vectorised: shape (n, *t.shape).
+        s(t) of the motions (e.g. c.m. and relative), vectorised: shape ``(n, *t.shape)``.
     kick
         The direct-field kicks p = s(0⁺), shape (n,).
     pulse
@@ -121,7 +121,7 @@ def pulse_response(
     Returns
     -------
     numpy.ndarray
-        v(t) per unit j0/n̄, shape (n, *t.shape); exactly zero before the pulse.
+        v(t) per unit j0/n̄, shape ``(n, *t.shape)``; exactly zero before the pulse.
     """
     t = np.asarray(t, dtype=float)
     kick = np.asarray(kick, dtype=float).reshape((-1,) + (1,) * t.ndim)

@@ -116,11 +116,11 @@ class FrictionSpectrum:
         self.kf: float | None = None
 
     def singular(self, omega: np.ndarray | complex) -> np.ndarray:
-        """The singular part of (A_s, A_∥, A_⊥) at ω, shape (3, *ω.shape)."""
+        """The singular part of (A_s, A_∥, A_⊥) at ω, shape ``(3, *ω.shape)``."""
         return _singular(self.edges, omega)
 
     def regular(self, omega: np.ndarray) -> np.ndarray:
-        """The continuous part A − singular at real ω ≥ 0, shape (3, *omega.shape)."""
+        """The continuous part A − singular at real ω ≥ 0, shape ``(3, *omega.shape)``."""
         w = np.asarray(omega, dtype=float)
         lw = np.log(np.clip(w, self.omega_min, self.omega_max))
         inside = self._spline(lw)
@@ -387,7 +387,7 @@ class StepResponse(NamedTuple):
         return out[0], out[1]
 
     def analytic(self, t: np.ndarray) -> np.ndarray:
-        """Kick, poles, edges and edge bands of (s_c, s_r) at t ≥ 0, shape (2, *t.shape)."""
+        """Kick, poles, edges and edge bands of (s_c, s_r) at t ≥ 0, shape ``(2, *t.shape)``."""
         tp = np.maximum(np.asarray(t, dtype=float), 0.0)
         out = np.stack([np.full(tp.shape, k, dtype=float) for k in self.kick])
         for pole in self.poles:

@@ -1,4 +1,8 @@
-"""Shared figure set-up and atomic saving."""
+"""Shared figure set-up and atomic saving.
+
+The backend is matplotlib's choice (a notebook keeps its inline figures); the
+``windforce`` command selects the non-interactive Agg backend for itself.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 

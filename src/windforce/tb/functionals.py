@@ -532,7 +532,7 @@ class CallableFunctional(Functional):
         of ``potential`` along δρ with relative step ``fd_step``.
     energy_gradient, potential_gradient
         Optional explicit position dependence ∂E/∂pos (n_sites, 3) and ∂v/∂pos
-        (n_sites, 3, *v.shape); by default central differences in the positions
+        ``(n_sites, 3, *v.shape)``; by default central differences in the positions
         when ``depends_on_positions`` is True, and zero otherwise.
     diagonal
         Whether E depends on the occupations only (see ``potential``).

@@ -26,7 +26,7 @@ from windforce.tb.scf import MeanFieldProblem
 __all__ = ["TBInput", "load_input", "run_input"]
 
 _TOP = ("model", "kinds", "sites", "hopping", "leads", "reservoirs", "functional", "numerics")
-_TOP = (*_TOP, "compute")
+_TOP = (*_TOP, "compute", "tensors")
 _LAWS = {
     "linear": (LinearHopping, ("t0", "d0", "slope", "cutoff")),
     "power": (PowerLawHopping, ("t0", "d0", "n", "cutoff")),
@@ -55,6 +55,16 @@ _COMPUTE = (
     "mu_eql",
     "screening",
     "energy_resolved",
+)
+_TENSORS = (
+    "coordinates",
+    "frequencies",
+    "reference_mu",
+    "masses",
+    "left",
+    "right",
+    "classical_force_constants",
+    "export",
 )
 
 
@@ -257,25 +267,83 @@ def load_input(source: str | Path | Mapping[str, Any]) -> TBInput:
         comp["mu_eql"] = _number(comp["mu_eql"], "compute.mu_eql")
     if comp["curl_linear_response"] and "mu_eql" not in comp:
         comp["mu_eql"] = float(np.median(list(mu.values())))
+    if "tensors" in raw:
+        comp["tensors"] = _tensors(_table(raw["tensors"], "[tensors]"), problem, coords, mu, kT)
     return TBInput(problem, coords, problem.coordinate_labels(coords), comp, raw, central)
 
 
-def _coordinates(problem: MeanFieldProblem, spec: Any) -> np.ndarray:
+def _coordinates(
+    problem: MeanFieldProblem, spec: Any, where: str = "compute.coordinates"
+) -> np.ndarray:
     if spec is None:
         return problem.coordinate_indices(None)
     if not isinstance(spec, list) or not spec:
-        raise ValidationError(
-            "compute.coordinates", spec, "a list of [atom, 'x'|'y'|'z'] or indices"
-        )
+        raise ValidationError(where, spec, "a list of [atom, 'x'|'y'|'z'] or indices")
     items = []
     for c in spec:
         if isinstance(c, list):
             if len(c) != 2 or not isinstance(c[1], str):
-                raise ValidationError("compute.coordinates", c, "[atom, 'x'|'y'|'z']")
-            items.append((_integer(c[0], "compute.coordinates atom", 0), c[1]))
+                raise ValidationError(where, c, "[atom, 'x'|'y'|'z']")
+            items.append((_integer(c[0], f"{where} atom", 0), c[1]))
         else:
-            items.append(_integer(c, "compute.coordinates", 0))
+            items.append(_integer(c, where, 0))
     return problem.coordinate_indices(items)
+
+
+def _tensors(t: Mapping, problem: MeanFieldProblem, coords, mu: dict, kT: dict) -> dict:
+    """The ``[tensors]`` table: velocity-dependent forces and the sclmd export."""
+    from windforce.dynamics.model import check_masses, check_matrix
+
+    _keys(t, _TENSORS, "[tensors]")
+    out: dict[str, Any] = {}
+    idx = (
+        coords
+        if "coordinates" not in t
+        else _coordinates(problem, t["coordinates"], "tensors.coordinates")
+    )
+    out["coords"] = idx
+    n = idx.size
+    if "frequencies" in t:
+        w = _numbers(t["frequencies"], "tensors.frequencies")
+        if w.ndim != 1 or w.size == 0:
+            raise ValidationError("tensors.frequencies", t["frequencies"], "a list of eV values")
+        check_range("tensors.frequencies (count)", w.size, 1, 10_000)
+        out["frequencies"] = w
+    if "reference_mu" in t:
+        out["reference_mu"] = _number(t["reference_mu"], "tensors.reference_mu")
+    names = list(mu)
+    for side, default in (("left", names[0]), ("right", names[1])):
+        out[side] = check_choice(f"tensors.{side}", t.get(side, default), names)
+    if "masses" in t:
+        m = _numbers(t["masses"], "tensors.masses")
+        try:
+            m = check_masses(m)
+        except ValidationError as exc:
+            raise ValidationError("tensors.masses", t["masses"], exc.allowed) from exc
+        if m.size != n:
+            raise ValidationError(
+                "tensors.masses", t["masses"], f"{n} masses (amu), one per coordinate"
+            )
+        out["masses"] = m
+    if "classical_force_constants" in t:
+        K = _numbers(t["classical_force_constants"], "tensors.classical_force_constants")
+        out["classical_force_constants"] = check_matrix(
+            "tensors.classical_force_constants", K, n, "symmetric"
+        )
+    if "export" in t:
+        out["export"] = Path(_string(t["export"], "tensors.export"))
+        if "masses" not in out:
+            raise ValidationError("tensors.masses", None, "masses (amu) for the sclmd export")
+        if mu[out["left"]] == mu[out["right"]]:
+            raise ValidationError(
+                "tensors.export",
+                str(out["export"]),
+                f"a bias: mu[{out['left']}] != mu[{out['right']}] (sclmd's matrices are per "
+                "unit bias)",
+            )
+        if len(set(kT.values())) != 1:
+            raise ValidationError("tensors.export", kT, "one kT for every reservoir (sclmd)")
+    return out
 
 
 def _functional(f: Mapping, k: int):
@@ -357,17 +425,16 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
         )
         out["curl_error"] = ((), c.error, "eV/Angstrom^2", "error estimate of curl")
         n_e = comp["energy_resolved"]
-        if n_e:
+        if n_e:  # the window's grid (one energy repeated at equilibrium, where Ω(E) = 0)
             lo, hi = st.system.window()
-            if hi > lo:
-                E = np.linspace(lo, hi, n_e)
-                out["energy"] = (("energy",), E, "eV", "energy grid of curl_spectrum")
-                out["curl_spectrum"] = (
-                    ("energy", "coordinate", "coordinate2"),
-                    st.curl_spectrum(E, idx),
-                    "eV/Angstrom^2/eV",
-                    "energy-resolved Omega_IJ(E) (Eq. 24)",
-                )
+            E = np.linspace(lo, max(hi, lo), n_e)
+            out["energy"] = (("energy",), E, "eV", "energy grid of curl_spectrum")
+            out["curl_spectrum"] = (
+                ("energy", "coordinate", "coordinate2"),
+                st.curl_spectrum(E, idx),
+                "eV/Angstrom^2/eV",
+                "energy-resolved Omega_IJ(E) (Eq. 24)",
+            )
     if comp["curl_linear_response"]:
         mu_eql = comp["mu_eql"]
         eq = pb.solve(dict.fromkeys(st.system.names, mu_eql), guess=st, progress=progress)
@@ -380,17 +447,76 @@ def run_input(inp: TBInput, *, progress: bool | None = None) -> dict[str, Any]:
             "linear-response curl (Eq. 25) for dmu = mu - mu_eql",
         )
         out["curl_linear_error"] = ((), c.error, "eV/Angstrom^2", "error estimate of curl_linear")
+    coords = {
+        "coordinate": inp.coord_labels,
+        "coordinate2": inp.coord_labels,
+        "reservoir": st.system.names,
+        "atom": np.arange(len(model.kinds)),
+        "cartesian": ["x", "y", "z"],
+    }
+    extra = {}
+    if "tensors" in comp:
+        labels, extra = _run_tensors(st, comp["tensors"], out, progress)
+        coords.update(tensor_coordinate=labels, tensor_coordinate2=labels)
     return {
+        **extra,
         "variables": out,
-        "coords": {
-            "coordinate": inp.coord_labels,
-            "coordinate2": inp.coord_labels,
-            "reservoir": st.system.names,
-            "atom": np.arange(len(model.kinds)),
-            "cartesian": ["x", "y", "z"],
-        },
+        "coords": coords,
         "attrs": {
             "kinds": " ".join(model.kinds),
             "bonds": "; ".join(str(s) for s in model.bond_summary()),
         },
     }
+
+
+def _run_tensors(st, t: dict, out: dict, progress: bool | None) -> tuple[list[str], dict]:
+    """Adiabatic tensors (and Π(ω), S(ω)) into ``out``; their labels and, with an export,
+    ``{"sclmd": (coefficients, path)}``."""
+    from windforce.tb import velocity as vel
+
+    pb = st.problem
+    ref = None
+    if "reference_mu" in t:
+        names = st.system.names
+        ref = pb.solve(
+            dict.fromkeys(names, t["reference_mu"]),
+            dict.fromkeys(names, float(np.mean(st.system.kT))),
+            R=st.R,
+            guess=st,
+            progress=progress,
+        )
+    T = vel.adiabatic_tensors(st, t["coords"], reference=ref)
+    dims = ("tensor_coordinate", "tensor_coordinate2")
+    for name, unit, text in (
+        ("force_constants", "eV/Angstrom^2", "K_IJ = -dF_I/dR_J, static and screened"),
+        ("friction", "eV*tau/Angstrom^2", "electronic friction (symmetric), tau = hbar/eV"),
+        ("berry", "eV*tau/Angstrom^2", "Berry tensor (antisymmetric velocity matrix)"),
+        ("noise", "eV^2*tau/Angstrom^2", "Markovian force noise D"),
+        ("renormalization", "eV/Angstrom^2", "bias change of the symmetric K"),
+    ):
+        out[name] = (dims, getattr(T, name), unit, text)
+    out["tensors_error"] = ((), T.error, "1", "error estimate of the tensors (their units)")
+    out["reference_mu"] = ((), T.reference_mu, "eV", "mu of the equilibrium reference")
+    if "frequencies" in t:
+        w = t["frequencies"]
+        P, p_err = vel.force_response(st, w, t["coords"])
+        S, s_err = vel.noise_spectrum(st, w, t["coords"])
+        out["omega"] = (("omega",), w, "eV", "frequency grid (hbar omega)")
+        for name, val, unit, text in (
+            ("force_response", P, "eV/Angstrom^2", "Pi^R(omega): dF = -Pi dR"),
+            ("noise_spectrum", S, "eV^2*tau/Angstrom^2", "symmetrised noise S(omega)"),
+        ):
+            for part, fn in (("real", np.real), ("imag", np.imag)):
+                out[f"{name}_{part}"] = (("omega", *dims), fn(val), unit, f"{text} ({part})")
+        out["force_response_error"] = ((), p_err, "eV/Angstrom^2", "error estimate")
+        out["noise_spectrum_error"] = ((), s_err, "eV^2*tau/Angstrom^2", "error estimate")
+    if "export" not in t:
+        return T.labels, {}
+    coefficients = vel.sclmd_coefficients(
+        T,
+        t["masses"],
+        left=t["left"],
+        right=t["right"],
+        classical_force_constants=t.get("classical_force_constants"),
+    )
+    return T.labels, {"sclmd": (coefficients, t["export"])}

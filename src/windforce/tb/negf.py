@@ -717,7 +717,7 @@ class OpenSystem:
           when probes are present (their Lorentzian tails, ~Γ/π(E − ε)², reach
           below any finite e_min; the map E = e_min − (1 − t)/t integrates them
           without truncation). With semi-infinite leads only, F has no weight there;
-        - W = ∫ ``window``(E, w(E)) dE over the bias window, w = :meth:`window_weights`
+        - W = ∫ ``window(E, w(E))`` dE over the bias window, w = :meth:`window_weights`
           of shape (nE, nres), cut at the μ_α and at the leads' subband edges
           (:func:`~windforce.tb.integrate.integrate_window`); skipped at equilibrium.
 
