@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from windforce.dynamics.springs import SpringNetwork, Tether
 from windforce.tb.bent_chain import bent_chain_problem
+from windforce.tb.velocity import AdiabaticTensors
 
 NU = 0.3  # band filling
 CORNER = [0, 1]  # the corner's x and y
@@ -47,8 +46,8 @@ def fd_force_constants(state, coords, step: float = 1e-3) -> np.ndarray:
 
 
 def hand_tensors(friction=0.0, berry=0.0, noise=0.0):
-    """tensors(state, coords): K by finite differences, hand-made γ, B, D (n × n or scalars
-    times the identity / the 2×2 rotation generator)."""
+    """tensors(state, coords) → AdiabaticTensors: K by finite differences, hand-made γ, B, D
+    (n × n or scalars times the identity / the 2×2 rotation generator)."""
 
     def matrix(value, n, antisymmetric=False):
         a = np.asarray(value, float)
@@ -61,12 +60,16 @@ def hand_tensors(friction=0.0, berry=0.0, noise=0.0):
         return a * np.eye(n)
 
     def tensors(state, coords):
-        n = len(coords)
-        return SimpleNamespace(
+        coords = state.problem.coordinate_indices(coords)
+        n = coords.size
+        return AdiabaticTensors(
+            coords=coords,
+            labels=state.problem.coordinate_labels(coords),
             force_constants=fd_force_constants(state, coords),
             friction=matrix(friction, n),
             berry=matrix(berry, n, antisymmetric=True),
             noise=matrix(noise, n),
+            renormalization=np.zeros((n, n)),
             error=1e-8,
         )
 

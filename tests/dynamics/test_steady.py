@@ -4,12 +4,14 @@ The bent chain's corner (tests/dynamics/engine_systems.py). The tensors here are
 (friction, Berry, noise) with force constants by finite differences of the engine's forces.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
-from windforce.dynamics import growth_rate, normal_modes
+from windforce.dynamics import growth_rate, mode_temperatures, normal_modes
 from windforce.dynamics.springs import SpringNetwork, Tether
-from windforce.dynamics.steady import SteadyStateForce, driven_system
+from windforce.dynamics.steady import SteadyStateForce, driven_system, engine_tensors
 from windforce.errors import ConvergenceError, ValidationError
 from windforce.units import TB_MASS_PER_AMU
 
@@ -140,3 +142,32 @@ def test_runaway_mode_grows_at_the_rate_of_the_quadratic_model():
     )
     slope = np.polyfit(frames.time, np.log(energy), 1)[0]
     assert slope == pytest.approx(2 * rate, rel=0.01)  # measured: 0.2 %
+
+
+def test_engine_tensors_drive_the_quadratic_model():
+    """driven_system with windforce.tb.velocity's tensors: the model's stiffness is −∂F⁽⁰⁾/∂x
+    of the on-the-fly force at the fixed point (finite differences, a second code path), its
+    velocity and noise matrices are the engine's; at zero bias every mode is at the
+    electrons' kT (fluctuation–dissipation, D = 2kTγ) and the current pushes them above it."""
+    chain, pb = corner_chain(kT=0.025, quad_tol=1e-9)
+    springs = tether(5.0)
+    zero = driven_system(pb, CORNER, [12.0, 12.0], springs=springs, mu=chain.potentials(0.0))
+    temps = mode_temperatures(zero.linear_model()).temperature
+    np.testing.assert_allclose(temps, 0.025, rtol=1e-6)
+    assert zero.tensors.error < 1e-8
+    biased = driven_system(
+        pb, CORNER, [12.0, 12.0], springs=springs, mu=chain.potentials(0.2),
+        tensors=functools.partial(engine_tensors, reference=zero.state),
+    )  # fmt: skip
+    model = biased.linear_model()
+    K = fd_force_constants(biased.provider.state, CORNER) + springs.hessian(biased.geometry)[:2, :2]
+    np.testing.assert_allclose(model.stiffness, K, atol=1e-6)
+    assert model.curl[0, 1] == pytest.approx(biased.provider.state.curl(CORNER).omega[0, 1])
+    t = biased.tensors
+    np.testing.assert_array_equal(model.velocity_matrix, t.friction + t.berry)
+    np.testing.assert_array_equal(model.noise, t.noise)
+    assert np.all(mode_temperatures(model).temperature > 0.03)
+    # the deterministic model keeps the stiffness and drops γ, B and D
+    still = biased.linear_model(velocity_forces=False)
+    np.testing.assert_array_equal(still.stiffness, model.stiffness)
+    assert not np.any(still.velocity_matrix) and not np.any(still.noise)

@@ -43,8 +43,7 @@ part of K_el + K_springs, and ``work_nonconservative`` is the work of the curl f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from types import SimpleNamespace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,13 +56,15 @@ from windforce.errors import ConvergenceError, ValidationError, check_choice, ch
 
 if TYPE_CHECKING:  # the numerical engines are imported where they are used
     from windforce.tb.scf import MeanFieldProblem, SteadyState
+    from windforce.tb.velocity import AdiabaticTensors
 
 __all__ = ["FORCE_MODES", "DrivenSystem", "SteadyStateForce", "driven_system", "engine_tensors"]
 
 #: Force modes of :meth:`DrivenSystem.integrator`.
 FORCE_MODES = ("scf", "harmonic")
-#: The matrices of the adiabatic tensors used here (windforce.tb.velocity.AdiabaticTensors).
-TENSOR_FIELDS = ("force_constants", "friction", "berry", "noise")
+#: The matrices of the adiabatic tensors (windforce.tb.velocity.AdiabaticTensors) kept in a
+#: :meth:`DrivenSystem.record`.
+TENSOR_FIELDS = ("force_constants", "friction", "berry", "noise", "renormalization")
 
 
 def _scf_start(state: Any) -> dict[str, np.ndarray]:
@@ -75,11 +76,18 @@ def _scf_start(state: Any) -> dict[str, np.ndarray]:
     }
 
 
-def engine_tensors(state: SteadyState, coords: np.ndarray) -> Any:
-    """The adiabatic tensors K, γ, B, D of ``state`` from windforce.tb.velocity."""
+def engine_tensors(
+    state: SteadyState, coords: np.ndarray, *, reference: SteadyState | None = None
+) -> AdiabaticTensors:
+    """The adiabatic tensors K, γ, B, D of ``state`` (windforce.tb.velocity.adiabatic_tensors).
+
+    ``reference``: the equilibrium state the bias renormalisation is measured from (default:
+    the state itself at equilibrium, else the problem re-solved at the mean μ and kT, one
+    more SCF and force-constant evaluation). The MD uses K, γ, B and D only.
+    """
     from windforce.tb.velocity import adiabatic_tensors
 
-    return adiabatic_tensors(state, coords)
+    return adiabatic_tensors(state, coords, reference=reference)
 
 
 class SteadyStateForce:
@@ -200,9 +208,8 @@ class DrivenSystem:
         The steady state at the reference geometry (after :meth:`from_record`, the
         mapping of its mean-field ``potential`` and ``multipliers``).
     tensors
-        The adiabatic tensors at the reference geometry (``force_constants`` K_el,
-        ``friction`` γ, ``berry`` B, ``noise`` D, ``error``; windforce.tb.velocity),
-        or None when they were not needed.
+        The :class:`~windforce.tb.velocity.AdiabaticTensors` at the reference geometry
+        (K_el, γ, B, D), or None when they were not needed.
     residual
         max |F⁽⁰⁾| (eV/Å) at the reference geometry (0 up to the tolerance after relaxing).
     shift
@@ -214,7 +221,7 @@ class DrivenSystem:
     provider: SteadyStateForce
     masses: np.ndarray
     state: SteadyState | Mapping[str, Any]
-    tensors: Any
+    tensors: AdiabaticTensors | None
     residual: float
     shift: np.ndarray
     relax_iterations: int = 0
@@ -231,13 +238,16 @@ class DrivenSystem:
     def labels(self) -> list[str]:
         return self.provider.problem.coordinate_labels(self.coords)
 
-    def tensor(self, name: str) -> np.ndarray:
-        """One matrix of the tensors (``force_constants``, ``friction``, ``berry``, ``noise``)."""
+    def _tensors(self) -> AdiabaticTensors:
         if self.tensors is None:
             raise ValidationError(
                 "tensors", None, "the adiabatic tensors (driven_system(tensors=))"
             )
-        return np.asarray(getattr(self.tensors, name), float)
+        return self.tensors
+
+    def tensor(self, name: str) -> np.ndarray:
+        """One matrix of the tensors (``force_constants``, ``friction``, ``berry``, ``noise``)."""
+        return np.asarray(getattr(self._tensors(), name), float)
 
     @property
     def force_constants(self) -> np.ndarray:
@@ -250,11 +260,13 @@ class DrivenSystem:
         K + Ω/2 = K_el + K_springs; with ``velocity_forces`` γ, B and (with ``noise``) D of
         the tensors, otherwise none (deterministic motion under F⁽⁰⁾ alone).
         """
+        tensors = self._tensors()
+        zero = np.zeros((self.masses.size,) * 2)
         if not velocity_forces:
-            return LinearModel.from_matrices(self.masses, self.force_constants)
-        velocity = self.tensor("friction") + self.tensor("berry")
-        d = self.tensor("noise") if noise else None
-        return LinearModel.from_matrices(self.masses, self.force_constants, velocity, d)
+            tensors = replace(tensors, friction=zero, berry=zero, noise=zero)
+        elif not noise:
+            tensors = replace(tensors, noise=zero)
+        return tensors.linear_model(self.masses, self.provider.springs_hessian())
 
     def record(self) -> dict[str, Any]:
         """The reference geometry, the SCF start and the tensors as arrays and numbers.
@@ -287,15 +299,21 @@ class DrivenSystem:
         kT: Mapping[str, float] | None = None,
     ) -> DrivenSystem:
         """The system saved by :meth:`record` (same problem, coordinates, masses, springs)."""
+        from windforce.tb.velocity import AdiabaticTensors
+
         provider = SteadyStateForce(
             problem, coords, reference=record["geometry"], mu=mu, kT=kT, springs=springs
         )
         t = record.get("tensors")
+        if t is not None:
+            matrices = {k: np.asarray(t[k], float) for k in TENSOR_FIELDS}
+            labels = problem.coordinate_labels(provider.coords)
+            t = AdiabaticTensors(provider.coords, labels, **matrices, error=float(t["error"]))
         return cls(
             provider=provider,
             masses=check_masses(masses),
             state=_scf_start(record),
-            tensors=None if t is None else SimpleNamespace(**t),
+            tensors=t,
             residual=float(record["residual"]),
             shift=np.asarray(record["shift"], float),
             relax_iterations=int(record["relax_iterations"]),
@@ -371,7 +389,7 @@ def driven_system(
     start: Any = None,
     jacobian: Any = None,
     guess: Any = None,
-    tensors: Callable[[SteadyState, np.ndarray], Any] | None = engine_tensors,
+    tensors: Callable[[SteadyState, np.ndarray], AdiabaticTensors] | None = engine_tensors,
 ) -> DrivenSystem:
     """The moving atoms of ``problem`` at the potentials ``mu``, ``kT``, ready for MD.
 
@@ -400,9 +418,9 @@ def driven_system(
     guess
         Start of the first self-consistency loop (e.g. the state at a nearby bias).
     tensors
-        ``tensors(state, coords)`` → the adiabatic tensors at the reference geometry
-        (default :func:`engine_tensors`, windforce.tb.velocity); None for none (no
-        relaxing, no velocity-dependent forces, no quadratic model).
+        ``tensors(state, coords)`` → the :class:`~windforce.tb.velocity.AdiabaticTensors`
+        at the reference geometry (default :func:`engine_tensors`); None for none (no
+        relaxing without ``jacobian``, no velocity-dependent forces, no quadratic model).
     """
     provider = SteadyStateForce(
         problem, coords, reference=start, mu=mu, kT=kT, springs=springs, guess=guess

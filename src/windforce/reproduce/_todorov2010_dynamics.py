@@ -5,8 +5,9 @@ forces (windforce.tb), the adiabatic tensors (windforce.tb.velocity), the driven
 harmonic analysis and Langevin MD (windforce.dynamics).
 
 **The waterwheel.** The corner atom of the bent chain (Sec. V; ν = 0.3, H = −1 eV,
-H' = 1 eV/Å, 2.5 Å, kT = 25 meV, mass 12 amu) moves in the plane, held by a tether whose
-anchor makes the model geometry the fixed point at zero bias. Two tethers: an isotropic one
+H' = 1 eV/Å, 2.5 Å, mass 12 amu) moves in the plane, held by a tether whose anchor makes
+the model geometry the fixed point at zero bias. The leads are at kT = 0, so that every
+fluctuation of the atom is driven by the current (shot noise). Two tethers: an isotropic one
 (5 eV/Å²), and a *tuned* one, k0·1 − K_el,s(0) with k0 = 2 eV/Å², that cancels the
 anisotropy of the electronic force constants so that the two in-plane vibrations are
 degenerate at zero bias (the condition for a waterwheel, Dundas et al. 2009). With the
@@ -28,6 +29,8 @@ eight modes against bias, and the mode that runs away first.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,64 +63,77 @@ K_ISOTROPIC, K_TUNED = 5.0, 2.0
 CORNER = [0, 1]
 #: Tolerances of the demonstrations' steady states (eV; energy integrals, self-consistency).
 QUAD_TOL = 1e-9
-#: Steps of the quadratic-model MD and e-folds of the on-the-fly orbit's energy (by quick).
+#: Biases of the scans (0 to 0.5 eV), steps of the quadratic-model MD and e-folds of the
+#: on-the-fly orbit's energy (by quick).
+WATERWHEEL_BIASES = {True: 5, False: 21}
 MD_STEPS = {True: 200_000, False: 2_000_000}
-ORBIT_EFOLDS = {True: 1.0, False: 4.0}
+ORBIT_EFOLDS = {True: 0.5, False: 4.0}
 #: The three-terminal junction: central atom's bond springs, outer tethers along / across
 #: the lead bond (eV/Å²), gold's mass (amu), the mean electrochemical potential (eV).
 K_BOND, K_ALONG, K_ACROSS, GOLD, MU0 = 3.0, 10.0, 0.5, 196.97, -0.8
 #: A weak tether of the central atom (eV/Å²).
 K_CENTRE = 1.0
+#: Biases of the junction's scan and the tolerance of its runaway threshold (eV, by quick).
+THREE_TERMINAL_BIASES = {True: 3, False: 16}
+THREE_TERMINAL_XTOL = {True: 0.05, False: 2e-3}
 
 
 # --------------------------------------------------------------------------- bias scans
 @dataclass
 class Scan:
-    """Driven systems along a bias path (warm-started from one bias to the next)."""
+    """Driven systems along a bias path from zero bias (each warm-started from the last)."""
 
+    problem: Any
+    coords: Any
+    masses: list[float]
+    springs: SpringNetwork
+    potentials: Callable[[float], dict[str, float]]
     biases: np.ndarray
     systems: list[DrivenSystem]
 
+    def system_at(self, bias: float, start: DrivenSystem | None) -> DrivenSystem:
+        """The driven system at ``bias``, relaxed from the fixed point of ``start``.
+
+        The tensors' bias renormalisation is measured from the zero-bias state (the first
+        system; it saves one equilibrium solve per bias and is not used by the dynamics).
+        """
+        tensors = engine_tensors
+        if self.systems:
+            tensors = functools.partial(engine_tensors, reference=self.systems[0].state)
+        return driven_system(
+            self.problem,
+            self.coords,
+            self.masses,
+            springs=self.springs,
+            mu=self.potentials(float(bias)),
+            start=None if start is None else start.geometry,
+            jacobian=None if start is None else start.force_constants,
+            guess=None if start is None else start.state,
+            tensors=tensors,
+        )
+
 
 def scan(problem, coords, masses, springs, potentials, biases, *, desc, progress) -> Scan:
-    """driven_system at every bias, each starting from the previous fixed point."""
-    systems: list[DrivenSystem] = []
-    for bias in progress_bar(biases, progress=progress, desc=desc, unit="bias"):
-        prev = systems[-1] if systems else None
-        systems.append(
-            driven_system(
-                problem,
-                coords,
-                masses,
-                springs=springs,
-                mu=potentials(float(bias)),
-                start=None if prev is None else prev.geometry,
-                jacobian=None if prev is None else prev.force_constants,
-                guess=None if prev is None else prev.state,
-            )
-        )
-    return Scan(np.asarray(biases, float), systems)
+    """driven_system at every bias (the first must be zero), each starting from the previous
+    fixed point."""
+    path = Scan(problem, coords, masses, springs, potentials, np.asarray(biases, float), [])
+    for bias in progress_bar(path.biases, progress=progress, desc=desc, unit="bias"):
+        path.systems.append(path.system_at(bias, path.systems[-1] if path.systems else None))
+    return path
 
 
-def threshold(path: Scan, problem, coords, masses, springs, potentials, xtol: float):
+def threshold(path: Scan, xtol: float):
     """The runaway threshold, refined by Brent's method in the first bracket of the scan."""
-    rates = [growth_rate(s.linear_model()) for s in path.systems]
-    first = next((i for i, r in enumerate(rates) if r >= 0), None)
+    models = {float(b): s.linear_model() for b, s in zip(path.biases, path.systems, strict=True)}
+    first = next((i for i, m in enumerate(models.values()) if growth_rate(m) >= 0), None)
     if first is None or first == 0:
         return None
     lo = path.systems[first - 1]
 
     def model_at(bias: float):
-        return driven_system(
-            problem,
-            coords,
-            masses,
-            springs=springs,
-            mu=potentials(bias),
-            start=lo.geometry,
-            jacobian=lo.force_constants,
-            guess=lo.state,
-        ).linear_model()
+        if bias not in models:
+            models[bias] = path.system_at(bias, lo).linear_model()
+        return models[bias]
 
     return runaway_threshold(
         model_at, float(path.biases[first - 1]), float(path.biases[first]), n_scan=2, xtol=xtol
@@ -198,7 +214,7 @@ def waterwheel(out: Path, *, quick: bool, progress: bool | None) -> list[Path]:
 
     chain = bent_chain_problem(NU, H=H, Hp=HP, spacing=SPACING, kT=KT, quad_tol=QUAD_TOL)
     problems = {"screened": chain.problem_sc, "unscreened": chain.problem_nsc}
-    biases = np.linspace(0.0, 0.5, 6 if quick else 21)
+    biases = np.linspace(0.0, 0.5, WATERWHEEL_BIASES[quick])
     masses = [CORNER_MASS, CORNER_MASS]
     cols: dict[str, list] = {}
     thresholds: dict[str, Any] = {}
@@ -217,7 +233,7 @@ def waterwheel(out: Path, *, quick: bool, progress: bool | None) -> list[Path]:
                 progress=progress,
             )
             scans[screening, kind] = path
-            thr = threshold(path, pb, CORNER, masses, springs, chain.potentials, 1e-3)
+            thr = threshold(path, 1e-3)
             thresholds[f"{screening}_{kind}"] = None if thr is None else thr.bias
             for bias, system in zip(biases, path.systems, strict=True):
                 st = stationary(system)
@@ -348,7 +364,7 @@ def waterwheel(out: Path, *, quick: bool, progress: bool | None) -> list[Path]:
     k_el = system.tensor("force_constants")
     f_el = system.state.forces(system.coords).values
     u_el = 0.25 * np.einsum("ti,ij,tj->t", x, k_el + k_el.T, x) - x @ f_el
-    curl_work = frames.work_nonconservative + u_el - u_el[0]
+    curl_work = frames.work_nonconservative - frames.work_nonconservative[0] + u_el - u_el[0]
     stokes = model.curl[0, 1] * swept
 
     fig, ax = new_figure(2, 3, figsize=(12.0, 6.6))
@@ -362,10 +378,10 @@ def waterwheel(out: Path, *, quick: bool, progress: bool | None) -> list[Path]:
         thr = thresholds[f"{screening}_{kind}"]
         if thr is not None:
             ax[0, 0].axvline(thr, color=c, ls=ls, lw=0.6)
-        t = 0.5 * (data["kT_mode1"][sel] + data["kT_mode2"][sel])
-        ax[0, 1].plot(data["bias"][sel], t, ls, color=c, label=lab)
-        ax[0, 2].plot(data["bias"][sel], data["angular_momentum"][sel], ls, color=c, label=lab)
-        ax[1, 0].plot(data["bias"][sel], data["work_per_orbit"][sel], ls, color=c, label=lab)
+        for mode, lw in (("1", 1.5), ("2", 0.7)):
+            ax[0, 1].plot(data["bias"][sel], data[f"kT_mode{mode}"][sel], ls, color=c, lw=lw)
+        ax[0, 2].semilogy(data["bias"][sel], data["angular_momentum"][sel], ls, color=c)
+        ax[1, 0].semilogy(data["bias"][sel], data["work_per_orbit"][sel], ls, color=c)
     md = {k: np.array(v) for k, v in md_rows.items()}
     iso = (data["screening"] == "screened") & (data["springs"] == "isotropic")
     freq_screened_iso = data["frequency"][iso]
@@ -383,7 +399,12 @@ def waterwheel(out: Path, *, quick: bool, progress: bool | None) -> list[Path]:
     )
     ax[0, 0].axhline(0, color="0.6", lw=0.5)
     ax[0, 0].set(xlabel="bias eV [eV]", ylabel="max Re λ [eV/ħ]", title="growth rate")
-    ax[0, 1].set(xlabel="bias eV [eV]", ylabel="mode kT [eV]", title="effective temperature")
+    ax[0, 1].set(
+        xlabel="bias eV [eV]",
+        ylabel="mode kT [eV]",
+        yscale="log",
+        title="effective temperature (thin: 2nd mode)",
+    )
     ax[0, 2].set(xlabel="bias eV [eV]", ylabel=r"$\langle L_{xy}\rangle$ [ħ]")
     ax[0, 2].set_title("angular momentum (dots: MD)")
     ax[1, 0].set(xlabel="bias eV [eV]", ylabel="energy per orbit [eV]", title="pumped per orbit")
@@ -519,12 +540,12 @@ def three_terminal(out: Path, *, quick: bool, progress: bool | None) -> list[Pat
     problem, springs, potentials = three_terminal_problem()
     coords = problem.coordinate_indices([(a, ax) for a in range(4) for ax in "xy"])
     masses = [GOLD] * coords.size
-    biases = np.linspace(0.0, 1.5, 4 if quick else 16)
+    biases = np.linspace(0.0, 1.5, THREE_TERMINAL_BIASES[quick])
     path = scan(
         problem, coords, masses, springs, potentials, biases, desc="three terminals",
         progress=progress,
     )  # fmt: skip
-    thr = threshold(path, problem, coords, masses, springs, potentials, 2e-3)
+    thr = threshold(path, THREE_TERMINAL_XTOL[quick])
     rows: dict[str, list] = {}
     for bias, system in zip(biases, path.systems, strict=True):
         st = stationary(system)
@@ -533,17 +554,27 @@ def three_terminal(out: Path, *, quick: bool, progress: bool | None) -> list[Pat
         for j in range(coords.size):
             rows.setdefault(f"kT_mode{j}", []).append(st["temperatures"][j])
             rows.setdefault(f"rate_mode{j}", []).append(st["rates"][j])
+    zero = mode_temperatures(path.systems[0].linear_model())  # normal modes of K at 0 V
     first = {}
     if thr is not None:
-        shape = np.abs(thr.mode).reshape(4, 2)
+        # the mode that runs away, at the first scan bias above the threshold (at the
+        # threshold itself its rate is ~0, as are those of the weakly damped modes)
+        above = path.systems[int(np.searchsorted(biases, thr.bracket[1]))]
+        modes = normal_modes(above.linear_model())
+        j = int(np.argmax(np.where(modes.frequencies > 0, modes.rates, -np.inf)))
+        x = modes.vectors[: coords.size, j]
+        weights = np.abs(zero.vectors.T @ (np.sqrt(GOLD) * x)) ** 2
         first = {
             "runaway_threshold_eV": thr.bias,
             "runaway_threshold_error_eV": thr.error,
-            "runaway_frequency_eV": thr.frequency,
-            "runaway_mode_amplitude_per_atom": np.linalg.norm(shape, axis=1),
+            "runaway_frequency_eV": float(modes.frequencies[j]),
+            "runaway_mode_amplitude_per_atom": np.linalg.norm(np.abs(x).reshape(4, 2), axis=1),
+            "runaway_mode_weights_on_zero_bias_modes": weights / weights.sum(),
         }
     data = {k: np.array(v) for k, v in rows.items()}
-    frequencies = mode_temperatures(path.systems[0].linear_model()).frequencies
+    frequencies = zero.frequencies
+    complex_frequencies = normal_modes(path.systems[0].linear_model()).frequencies
+    complex_frequencies = complex_frequencies[complex_frequencies > 0]
     csv = write_csv(
         out / "three_terminal_modes.csv",
         data,
@@ -558,19 +589,23 @@ def three_terminal(out: Path, *, quick: bool, progress: bool | None) -> list[Pat
             "k_tether_across_eV_per_A2": K_ACROSS,
             "mu0_eV": MU0,
             "mode_frequencies_zero_bias_eV": frequencies,
+            "complex_mode_frequencies_zero_bias_eV": complex_frequencies,
             **first,
         },
         description=(
             "The three-terminal junction (examples/tb/three_terminal.toml), four atoms moving\n"
             "in the plane: mode temperatures kT_mode* (normal modes of K, ascending frequency;\n"
             "NaN above the runaway threshold) and the rates Re lambda of the complex modes\n"
-            "(ascending frequency) against bias mu_east,west = mu0 +- eV/2, mu_north = mu0."
+            "(ascending frequency Im lambda) against bias mu_east,west = mu0 +- eV/2,\n"
+            "mu_north = mu0. runaway_mode_*: the fastest growing mode at the first scan bias\n"
+            "above the threshold, its weights on the zero-bias normal modes of K."
         ),
     )
     fig, ax = new_figure(1, 2, figsize=(9.0, 3.4))
     for j in range(coords.size):
         ax[0].semilogy(biases, data[f"kT_mode{j}"], "o-", ms=2, label=f"ħω={frequencies[j]:.4f}")
-        ax[1].plot(biases, data[f"rate_mode{j}"], "o-", ms=2)
+        lab = f"ħω={complex_frequencies[j]:.4f}"
+        ax[1].plot(biases, data[f"rate_mode{j}"], "o-", ms=2, color=f"C{j}", label=lab)
     ax[1].set_yscale("symlog", linthresh=1e-8)
     ax[1].axhline(0, color="0.6", lw=0.5)
     if thr is not None:
@@ -578,7 +613,8 @@ def three_terminal(out: Path, *, quick: bool, progress: bool | None) -> list[Pat
             a.axvline(thr.bias, color="k", lw=0.6, ls=":")
     ax[0].set(xlabel="bias eV [eV]", ylabel="mode kT [eV]", title="mode temperatures")
     ax[1].set(xlabel="bias eV [eV]", ylabel="Re λ [eV/ħ]", title="growth rates")
-    ax[0].legend(fontsize=6, ncol=2)
+    for a in ax:
+        a.legend(fontsize=6, ncol=2, title="at zero bias", title_fontsize=6)
     return [csv, *save_figure(fig, out / "three_terminal")]
 
 
