@@ -9,7 +9,13 @@ import functools
 import numpy as np
 import pytest
 
-from windforce.dynamics import growth_rate, mode_temperatures, normal_modes
+from windforce.dynamics import (
+    batch_means,
+    growth_rate,
+    mode_energies,
+    mode_temperatures,
+    normal_modes,
+)
 from windforce.dynamics.springs import SpringNetwork, Tether
 from windforce.dynamics.steady import SteadyStateForce, driven_system, engine_tensors
 from windforce.errors import ConvergenceError, ValidationError
@@ -171,3 +177,20 @@ def test_engine_tensors_drive_the_quadratic_model():
     still = biased.linear_model(velocity_forces=False)
     np.testing.assert_array_equal(still.stiffness, model.stiffness)
     assert not np.any(still.velocity_matrix) and not np.any(still.noise)
+
+
+def test_zero_bias_md_with_the_engine_tensors_samples_boltzmann():
+    """Langevin MD of the quadratic model with the engine's K, γ, B, D at zero bias: every
+    mode at the electrons' kT and no net circulation, within the batch-means error."""
+    chain, pb = corner_chain(kT=0.025, quad_tol=1e-9, screened=False)  # the larger friction
+    system = driven_system(pb, CORNER, [12.0, 12.0], springs=tether(5.0), mu=chain.potentials(0))
+    model = system.linear_model()
+    dt = 0.3 / float(np.max(np.abs(normal_modes(model).frequencies)))
+    frames = system.integrator(dt, force="harmonic", seed=11).run(2_000_000, record_every=10)
+    frames = frames[len(frames) // 5 :]
+    temps, errors = batch_means(mode_energies(model, frames.positions, frames.velocities))
+    assert np.all(errors < 0.08 * 0.025)  # measured: 2.8 %, 5.8 %
+    assert np.all(np.abs(temps - 0.025) < 4.5 * errors)
+    x, v = frames.positions, frames.velocities
+    lz, lz_error = batch_means(model.mass_tb[0] * (x[:, 0] * v[:, 1] - x[:, 1] * v[:, 0]))
+    assert abs(lz) < 4.5 * lz_error
