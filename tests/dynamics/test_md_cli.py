@@ -120,6 +120,42 @@ def test_a_checkpoint_of_another_input_is_refused_before_any_work(tmp_path, monk
     assert_clean_failure(["tb", "md", other, "--out", out], names=["checkpoint of another run"])
 
 
+def test_an_interrupted_run_with_the_engine_tensors_resumes_identically(tmp_path, monkeypatch):
+    """Relaxed reference, friction, Berry force and noise from windforce.tb.velocity, the
+    quadratic model: the resumed run rebuilds the tensors from the reference record (no
+    new solve) and continues bit for bit."""
+    edits = {"relax": True, "velocity_forces": True, "force": "harmonic"}
+    src = md_input(tmp_path, steps=400, checkpoint_every=50, **edits)
+    reference = tmp_path / "ref.nc"
+    assert run_cli(["tb", "md", src, "--out", reference, "--no-progress"]).status == 0
+    ds = read_trajectory(reference)
+    assert np.max(np.abs(ds["noise_input"].values)) > 0  # the engine's noise acts
+    out = tmp_path / "t.nc"
+
+    from windforce.io import trajectory
+
+    original = trajectory._write_segment
+    calls = {"n": 0}
+
+    def write_then_stop(path, frames):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise KeyboardInterrupt
+        original(path, frames)
+
+    monkeypatch.setattr(trajectory, "_write_segment", write_then_stop)
+    assert run_cli(["tb", "md", src, "--out", out, "--no-progress"]).status == 130
+    monkeypatch.undo()
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("a resumed run solves nothing before its first step")
+
+    monkeypatch.setattr("windforce.tb.scf.MeanFieldProblem.solve", no_solve)
+    res = run_cli(["tb", "md", src, "--out", out, "--no-progress"])
+    assert res.status == 0 and "resuming" in res.out
+    same_frames(read_trajectory(out), ds)
+
+
 # --------------------------------------------------------------------------- bad input
 @pytest.fixture
 def no_heavy_work(monkeypatch):
