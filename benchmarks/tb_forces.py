@@ -55,19 +55,28 @@ def fig3(n: int = 41) -> None:
     print(f"  max relative deviation of Omega_sc from Eq. 33: {worst:.1e}")
 
 
-def strip_problem(W: int, L: int, backend: str) -> tuple[MeanFieldProblem, list[int]]:
-    """W×L strip, strip leads, Hubbard U = 2 eV on every atom, one atom displaced."""
+def strip_problem(
+    W: int, L: int, backend: str, moved: dict | None = None, quad_tol: float = 1e-8
+) -> tuple[MeanFieldProblem, list[int]]:
+    """W×L strip, strip leads, Hubbard U = 2 eV on every atom, atoms moved off the lattice.
+
+    ``moved`` maps lattice offsets (di, dj) from the strip's centre to displacements (Å);
+    default: the centre atom, displaced in all three directions. Returns the problem
+    and the coordinates 3·atom + ν of the moved atoms.
+    """
+    if moved is None:
+        moved = {(0, 0): [0.12, 0.17, 0.07]}  # off the lattice: all three coordinates matter
+    ci, cj = L // 2, W // 2
     b = Builder()
     b.add_kind("A", 1, 0.0)
     b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=A, n=2.0, cutoff=1.1 * A))
-    target = (L // 2, W // 2)
-    atom = None
+    atoms = []
     for i in range(L):
         for j in range(W):
             pos = np.array([A * i, A * j, 0.0])
-            if (i, j) == target:
-                pos += [0.12, 0.17, 0.07]  # off the lattice: all three coordinates matter
-                atom = i * W + j
+            if (i - ci, j - cj) in moved:
+                pos += moved[(i - ci, j - cj)]
+                atoms.append(i * W + j)
             b.add_site(pos)
     b.add_lead("L", [[-A, A * j, 0.0] for j in range(W)], [-A, 0.0, 0.0])
     b.add_lead("R", [[A * L, A * j, 0.0] for j in range(W)], [A, 0.0, 0.0])
@@ -78,10 +87,10 @@ def strip_problem(W: int, L: int, backend: str) -> tuple[MeanFieldProblem, list[
         functional=[Hubbard(2.0, 1.0)],
         backend=backend,
         scf_tol=1e-8,
-        quad_tol=1e-8,
+        quad_tol=quad_tol,
         linear_tol=1e-8,
     )
-    return problem, [3 * atom, 3 * atom + 1, 3 * atom + 2]
+    return problem, [3 * a + k for a in atoms for k in range(3)]
 
 
 def strip_run(W: int, L: int, backend: str) -> dict:

@@ -24,11 +24,10 @@ import time
 
 import numpy as np
 
-from windforce.tb import Builder, Hubbard, MeanFieldProblem, PowerLawHopping
+import tb_forces  # the strip (benchmarks/ is the script's directory)
+from windforce.tb import MeanFieldProblem
 from windforce.tb.bent_chain import CORNER_X, CORNER_Y, bent_chain_problem
 from windforce.tb.velocity import adiabatic_tensors, force_constants
-
-A = 2.5  # lattice constant, Å
 
 
 def bent_chain(repeat: int = 3) -> None:
@@ -55,37 +54,9 @@ def bent_chain(repeat: int = 3) -> None:
 
 
 def strip_problem(W: int, L: int, backend: str) -> tuple[MeanFieldProblem, list[int]]:
-    """W×L strip, strip leads, Hubbard U = 2 eV; three atoms off the lattice (9 coordinates)."""
-    b = Builder()
-    b.add_kind("A", 1, 0.0)
-    b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=A, n=2.0, cutoff=1.1 * A))
-    centre = (L // 2, W // 2)
-    moved = {
-        centre: [0.12, 0.17, 0.07],
-        (centre[0], centre[1] + 1): [-0.05, 0.1, -0.08],
-        (centre[0] + 1, centre[1]): [0.09, -0.06, 0.11],
-    }
-    atoms = []
-    for i in range(L):
-        for j in range(W):
-            pos = np.array([A * i, A * j, 0.0])
-            if (i, j) in moved:
-                pos += moved[(i, j)]
-                atoms.append(i * W + j)
-            b.add_site(pos)
-    b.add_lead("L", [[-A, A * j, 0.0] for j in range(W)], [-A, 0.0, 0.0])
-    b.add_lead("R", [[A * L, A * j, 0.0] for j in range(W)], [A, 0.0, 0.0])
-    problem = MeanFieldProblem.from_model(
-        b.finalize(),
-        {"L": 0.1, "R": -0.1},
-        kT=0.025,
-        functional=[Hubbard(2.0, 1.0)],
-        backend=backend,
-        scf_tol=1e-8,
-        quad_tol=1e-9,
-        linear_tol=1e-8,
-    )
-    return problem, [3 * a + k for a in sorted(atoms) for k in range(3)]
+    """The strip of benchmarks/tb_forces.py with three atoms off the lattice (9 coordinates)."""
+    moved = {(0, 0): [0.12, 0.17, 0.07], (0, 1): [-0.05, 0.1, -0.08], (1, 0): [0.09, -0.06, 0.11]}
+    return tb_forces.strip_problem(W, L, backend, moved=moved, quad_tol=1e-9)
 
 
 def strips(rgf_Ls: list[int], dense_Ls: list[int], W: int = 10) -> None:
@@ -104,14 +75,20 @@ def strips(rgf_Ls: list[int], dense_Ls: list[int], W: int = 10) -> None:
         om = st.curl(coords).omega
         dev = np.max(np.abs(K - K.T - om)) / max(np.max(np.abs(om)), 1e-300)
         print(f"  {pb.n:6d} {t1 - t0:8.1f} {t2 - t1:12.1f} {t3 - t2:10.1f}   {dev:.1e}")
-    print("  full tensors (friction, Berry, noise; dense products of Green's functions):")
+    # The velocity tensors need a window free of the leads' subband edges: at an edge the
+    # clean strip's spectral function diverges like 1/sqrt(E - E0), the friction integrand
+    # like 1/(E - E0), and the friction is infinite (docs/velocity_forces.md). W = 10 has
+    # edges at +-0.081 and +-0.318 eV: kT = 0 and mu = 0.2 +- 0.05 eV lie between them.
+    mus, kT0 = {"L": 0.25, "R": 0.15}, {"L": 0.0, "R": 0.0}
+    print("  full tensors (friction, Berry, noise; dense products of Green's functions)")
+    print("  at mu = 0.2 +- 0.05 eV, kT = 0 (between two subband edges of the leads):")
     print("       N   SCF [s]   screening [s]   tensors [s]   tensors/SCF")
     Ns, Ts = [], []
     for L in dense_Ls:
         pb, coords = strip_problem(W, L, "dense")
         t0 = time.perf_counter()
-        st = pb.solve()
-        ref = pb.solve({"L": 0.0, "R": 0.0}, guess=st)
+        st = pb.solve(mus, kT0)
+        ref = pb.solve({"L": 0.2, "R": 0.2}, kT0, guess=st)
         t1 = time.perf_counter()
         st.screened_force_operators(coords)
         ref.screened_force_operators(coords)

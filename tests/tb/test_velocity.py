@@ -367,3 +367,25 @@ def test_bad_frequencies_are_rejected():
             vel.force_response(st, bad)
         with pytest.raises(ValidationError, match="omega"):
             vel.noise_spectrum(st, bad)
+
+
+def test_friction_at_a_clean_subband_edge_is_refused_with_the_edge_named():
+    """A clean chain: its band edge inside the bias window makes γ ∝ ∫ dE/(E − E₀) infinite;
+    the integral raises and names the edge instead of returning a grid-dependent number."""
+    from windforce.errors import ConvergenceError
+    from windforce.tb import Builder, PowerLawHopping
+
+    def clean_chain(mus):
+        b = Builder()
+        b.add_kind("A", 1, 0.0)
+        b.add_hopping_law(PowerLawHopping(t0=-1.0, d0=1.0, n=2.0, cutoff=1.2))
+        for x in range(5):
+            b.add_site([float(x), 0.0, 0.0])
+        b.add_lead("L", [[-1.0, 0.0, 0.0]], [-1.0, 0.0, 0.0])
+        b.add_lead("R", [[5.0, 0.0, 0.0]], [1.0, 0.0, 0.0])
+        return MeanFieldProblem.from_model(b.finalize(), mus, kT=0.0).solve()
+
+    inside = vel.adiabatic_tensors(clean_chain({"L": -1.5, "R": -1.7}), [6])
+    assert np.isfinite(inside.friction).all() and inside.friction[0, 0] > 0
+    with pytest.raises(ConvergenceError, match=r"subband edges at \[-2.0\] eV"):
+        vel.adiabatic_tensors(clean_chain({"L": -1.9, "R": -2.1}), [6])

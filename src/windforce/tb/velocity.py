@@ -45,6 +45,7 @@ see docs/velocity_forces.md ("Screening").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from windforce.errors import (
+    ConvergenceError,
     NotImplementedYetError,
     ValidationError,
     check_finite,
@@ -465,6 +467,29 @@ def _has_probes(system: OpenSystem) -> bool:
     return any(t.lead is None for t in system.terms)
 
 
+@contextmanager
+def _edge_hint(system: OpenSystem):
+    """Name the leads' subband edges in the window when an integral of products fails.
+
+    At such an edge a clean channel's spectral function diverges like (E − E₀)^{−1/2},
+    and the friction and noise integrands like 1/(E − E₀): the integral is infinite
+    (docs/velocity_forces.md, "Subband edges of clean leads").
+    """
+    try:
+        yield
+    except ConvergenceError as exc:
+        edges = system.window_edges()
+        if edges.size == 0:
+            raise
+        raise ConvergenceError(
+            f"{exc}. The leads' subband edges at {np.round(edges, 4).tolist()} eV lie where "
+            "the reservoirs' weights are non-zero; there the friction and noise of a clean "
+            "channel diverge logarithmically (docs/velocity_forces.md, subband edges): move "
+            "the window, or broaden the leads (eta), or scatter the channel",
+            history=exc.history,
+        ) from exc
+
+
 def velocity_matrix(state: SteadyState, coords: Any = None) -> tuple[np.ndarray, dict]:
     """Γ_IJ = i ∂_ω Π_IJ at ω = 0 (eV·τ/Å²), closed form, and the error estimates.
 
@@ -478,7 +503,8 @@ def velocity_matrix(state: SteadyState, coords: Any = None) -> tuple[np.ndarray,
     - bias window: Γ_w = −2 g_s Im ∫ Tr[F̂_I ∂_E G⁺ F̂_J ρ_w] dE.
     """
     s = _setup(state, coords)
-    G_, B_, errs = _velocity(s)
+    with _edge_hint(s.system):
+        G_, B_, errs = _velocity(s)
     return G_ + B_, errs
 
 
@@ -615,7 +641,8 @@ def noise_spectrum(state: SteadyState, omega: Any, coords: Any = None) -> tuple[
     """
     w = _check_omega(omega)
     s = _setup(state, coords)
-    return _noise(s, w)
+    with _edge_hint(s.system):
+        return _noise(s, w)
 
 
 # --------------------------------------------------------------------------- Π^R(ω)
@@ -725,7 +752,8 @@ def force_response(state: SteadyState, omega: Any, coords: Any = None) -> tuple[
     out = np.empty((w.size, len(s.ops), len(s.ops)), complex)
     err = k_err + b_err
     for k, om in enumerate(w):
-        val, e = _bubble(s, float(om))
+        with _edge_hint(s.system):
+            val, e = _bubble(s, float(om))
         out[k] = val + contact
         err = max(err, k_err + b_err + e)
     size = float(np.max(np.abs(out), initial=0.0))
@@ -759,8 +787,9 @@ def adiabatic_tensors(
         )
     s = _setup(state, coords)
     K, k_err = force_constants(state, s.idx)
-    gamma, berry, errs = _velocity(s)
-    D, d_err = _noise(s, np.zeros(1))
+    with _edge_hint(s.system):
+        gamma, berry, errs = _velocity(s)
+        D, d_err = _noise(s, np.zeros(1))
     if state.at_equilibrium and reference is None:
         reference = state
     if reference is None:
