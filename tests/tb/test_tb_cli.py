@@ -1,5 +1,6 @@
 """`windforce tb run` (TOML inputs) and `windforce reproduce todorov2010`."""
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -120,6 +121,30 @@ def test_reproduce_todorov2010_quick(tmp_path):
     at_zero = chain & (vel["bias"] == 0)
     np.testing.assert_allclose(vel["noise_xx"][at_zero], 0.0, atol=1e-12)  # T = 0, no bias
     assert (tmp_path / "todorov2010" / "velocity_forces.png").stat().st_size > 0
+    # the "dynamics" part: the waterwheel and the three-terminal junction
+    dyn = tmp_path / "todorov2010"
+    wheel, meta = read_csv(dyn / "waterwheel.csv")
+    at_zero = wheel["bias"] == 0
+    np.testing.assert_allclose(wheel["curl"][at_zero], 0.0, atol=1e-12)
+    np.testing.assert_allclose(wheel["kT_mode1"][at_zero], 0.0, atol=1e-12)  # T = 0, no bias
+    assert np.all(wheel["growth_rate"][at_zero] < 0)
+    thresholds = json.loads(meta["parameters"])["runaway_threshold_eV"]
+    assert 0 < thresholds["screened_tuned"] < 0.5  # degenerate modes run away first
+    md, _ = read_csv(dyn / "waterwheel_md.csv")  # MD of the quadratic model against Lyapunov
+    for mode in ("1", "2"):
+        dev = np.abs(md[f"kT_mode{mode}_md"] - md[f"kT_mode{mode}_lyapunov"])
+        assert np.all(dev < 4 * md[f"kT_mode{mode}_md_error"])
+    orbit = json.loads(read_csv(dyn / "waterwheel_orbit.csv")[1]["parameters"])
+    assert orbit["stokes_ratio_final"] == pytest.approx(1.0, abs=2e-3)  # Eq. 24
+    assert orbit["growth_rate_md_fit"] == pytest.approx(
+        orbit["growth_rate_quadratic_model"], rel=0.02
+    )
+    junction, _ = read_csv(dyn / "three_terminal_modes.csv")
+    for j in range(8):  # zero bias: every mode at the electrons' kT (Boltzmann)
+        assert junction[f"kT_mode{j}"][0] == pytest.approx(0.025, rel=1e-6)
+    for name in ("waterwheel.png", "waterwheel_orbit.nc", "waterwheel_orbit.xyz"):
+        assert (dyn / name).stat().st_size > 0
+    assert (dyn / "three_terminal.png").stat().st_size > 0
 
 
 def test_tensors_table_runs_and_exports_for_sclmd(tmp_path):

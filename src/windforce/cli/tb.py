@@ -84,7 +84,13 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_run]
+def _add_md(sub: argparse._SubParsersAction) -> None:
+    from windforce.cli.tb_md import add_md
+
+    add_md(sub)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_run, _add_md]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -347,4 +347,5 @@ def neutrality_series(
     return [csv1, csv2, *save_figure(fig, out / "neutrality_series")]
 
 
-from windforce.reproduce import _todorov2010_velocity  # noqa: E402, F401  (the velocity_forces part)
+# the parts "velocity_forces" and "dynamics"
+from windforce.reproduce import _todorov2010_dynamics, _todorov2010_velocity  # noqa: E402, F401
