@@ -90,6 +90,9 @@ if __name__ == "__main__":
             "d_max": "bohr",
             "seconds": "s",
         },
-        description="AC-driven nanomotor scan (HD and the H2 control), 30 drive periods from rest at 45 degrees",
+        description=(
+            "AC-driven nanomotor scan (HD and the H2 control), "
+            "30 drive periods from rest at 45 degrees"
+        ),
     )
     print(out)
