@@ -478,14 +478,18 @@ def _edge_hint(system: OpenSystem):
     try:
         yield
     except ConvergenceError as exc:
-        edges = system.window_edges()
+        edges = system.band_edges()
+        reach = FERMI_CUTOFF * float(np.max(system.kT))  # the thermal integrals' range
+        lo, hi = float(np.min(system.mu)) - reach, float(np.max(system.mu)) + reach
+        edges = edges[(edges >= lo) & (edges <= hi)]
         if edges.size == 0:
             raise
         raise ConvergenceError(
-            f"{exc}. The leads' subband edges at {np.round(edges, 4).tolist()} eV lie where "
-            "the reservoirs' weights are non-zero; there the friction and noise of a clean "
-            "channel diverge logarithmically (docs/velocity_forces.md, subband edges): move "
-            "the window, or broaden the leads (eta), or scatter the channel",
+            f"{exc}. The leads' subband edges at {np.round(edges, 4).tolist()} eV lie within "
+            "the energy integrals' range; at an edge the spectral function can be singular "
+            "and the friction and noise integrands with it, logarithmically for a channel "
+            "the device does not scatter (docs/velocity_forces.md, subband edges): move the "
+            "window or lower kT, or broaden the leads (eta)",
             history=exc.history,
         ) from exc
 
