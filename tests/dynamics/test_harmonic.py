@@ -163,3 +163,23 @@ def test_stationary_samples_have_the_covariance():
         (np.outer(np.diag(st.covariance), np.diag(st.covariance)) + st.covariance**2) / len(y)
     )
     assert np.all(np.abs(cov - st.covariance) < 5 * err)
+
+
+def test_runaway_threshold_reports_the_crossing_mode_not_a_weakly_damped_one():
+    # a planar atom whose curl drives a runaway, plus a third, stiff and almost undamped
+    # coordinate: at a root found to xtol = 1e-6 its rate (about −1e-9 γ/2m) exceeds the
+    # crossing mode's, which is only within the root's tolerance of zero
+    _, m, k0, g0, _ = planar_atom(0.0)
+    omega1 = 3 * critical_curl(m, k0, g0)
+
+    def model_at(b):
+        K = np.diag([k0, k0, 9 * k0])
+        curl = np.zeros((3, 3))
+        curl[0, 1], curl[1, 0] = omega1 * b, -omega1 * b
+        friction = np.diag([g0, g0, 1e-9 * g0])
+        return LinearModel([12.0] * 3, K, curl=curl, friction=friction)
+
+    found = runaway_threshold(model_at, 0.0, 2.0, n_scan=9, xtol=1e-6)
+    assert found.bias == pytest.approx(1 / 3, abs=2e-6)
+    assert found.frequency == pytest.approx(np.sqrt(k0 / m), rel=1e-5)
+    assert abs(found.mode[2]) < 1e-8

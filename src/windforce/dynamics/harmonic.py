@@ -342,13 +342,19 @@ def runaway_threshold(
     root, info = scipy.optimize.brentq(rate, lo, hi, xtol=xtol, rtol=rtol, full_output=True)
     if not info.converged:  # pragma: no cover - brentq converges on a bracket
         raise ConvergenceError(f"runaway threshold: {info.flag}", history=info)
+    # the crossing mode: the fastest-growing one at the bracket's unstable end, followed to
+    # the root by the overlap of eigenvectors (at the root, weakly damped modes can have
+    # larger rates than the crossing one, which is at zero)
+    above = normal_modes(model_at(hi))
+    target = above.vectors[:, int(np.argmax(above.rates))]
     modes = normal_modes(model_at(root))
-    k = int(np.argmax(modes.rates))
+    overlap = np.abs(modes.vectors.conj().T @ target) / np.linalg.norm(modes.vectors, axis=0)
+    k = int(np.argmax(overlap))
     return RunawayThreshold(
         float(root),
         xtol + rtol * abs(root),
         float(abs(modes.frequencies[k])),
         modes.vectors[: modes.vectors.shape[0] // 2, k],
         (float(lo), float(hi)),
-        n_eval + 1,
+        n_eval + 2,
     )
