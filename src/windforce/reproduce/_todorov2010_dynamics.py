@@ -557,17 +557,12 @@ def three_terminal(out: Path, *, quick: bool, progress: bool | None) -> list[Pat
     zero = mode_temperatures(path.systems[0].linear_model())  # normal modes of K at 0 V
     first = {}
     if thr is not None:
-        # the mode that runs away, at the first scan bias above the threshold (at the
-        # threshold itself its rate is ~0, as are those of the weakly damped modes)
-        above = path.systems[int(np.searchsorted(biases, thr.bracket[1]))]
-        modes = normal_modes(above.linear_model())
-        j = int(np.argmax(np.where(modes.frequencies > 0, modes.rates, -np.inf)))
-        x = modes.vectors[: coords.size, j]
+        x = thr.mode  # the mode that runs away, at the threshold
         weights = np.abs(zero.vectors.T @ (np.sqrt(GOLD) * x)) ** 2
         first = {
             "runaway_threshold_eV": thr.bias,
             "runaway_threshold_error_eV": thr.error,
-            "runaway_frequency_eV": float(modes.frequencies[j]),
+            "runaway_frequency_eV": thr.frequency,
             "runaway_mode_amplitude_per_atom": np.linalg.norm(np.abs(x).reshape(4, 2), axis=1),
             "runaway_mode_weights_on_zero_bias_modes": weights / weights.sum(),
         }
