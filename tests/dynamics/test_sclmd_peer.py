@@ -1,15 +1,17 @@
 """Peer check: sclmd (the field's Langevin MD code) on the same harmonic problem at bias.
 
-Needs a Python with sclmd: set SCLMD_PYTHON (e.g. a scratch venv with ``pip install sclmd``);
-skipped otherwise. sclmd works in mass-weighted coordinates q = M^{1/2} x with ħ = 1 and
+Runs sclmd in a subprocess of this Python when it imports sclmd (the test extras install it),
+or of SCLMD_PYTHON; skipped otherwise. sclmd works in mass-weighted coordinates q = M^{1/2} x with ħ = 1 and
 energies in eV, so windforce's model with masses of one tb mass unit (1/TB_MASS_PER_AMU amu)
 is sclmd's problem directly: K = dyn + V ζ1, Ω = −2 V ξ⁻ (sclmd's exim), γ = η (efric),
 B = V ζ2, D = 2 kT η (classical noise); V = μL − μR. sclmd applies the bias terms only when
 exim, zeta1 and zeta2 are all nonzero, so all three are.
 """
 
+import importlib.util
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +20,14 @@ import pytest
 from windforce.dynamics import LinearModel, batch_means, mode_energies, mode_temperatures
 from windforce.units import TB_MASS_PER_AMU
 
-SCLMD_PYTHON = os.environ.get("SCLMD_PYTHON")
+SCLMD_PYTHON = os.environ.get("SCLMD_PYTHON") or (
+    sys.executable if importlib.util.find_spec("sclmd") else None
+)
 K_B = 8.6173423e-5  # sclmd's Boltzmann constant, eV/K
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not SCLMD_PYTHON, reason="set SCLMD_PYTHON to a Python with sclmd"),
+    pytest.mark.skipif(not SCLMD_PYTHON, reason="sclmd is not installed; set SCLMD_PYTHON to a Python with sclmd"),
 ]
 
 

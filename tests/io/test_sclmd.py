@@ -61,6 +61,7 @@ def test_sclmd_force_model_reproduces_the_tensors(tmp_path, biased):
     assert np.all(data["Wlist"] > 0)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # sclmd's reader on numpy 2
 def test_sclmd_reader_reads_the_file(tmp_path, biased):
     myio = pytest.importorskip("sclmd.myio")
     c = vel.sclmd_coefficients(biased, [12.0, 12.0])
