@@ -1,11 +1,11 @@
 """Peer check: sclmd (the field's Langevin MD code) on the same harmonic problem at bias.
 
 Runs sclmd in a subprocess of this Python when it imports sclmd (the test extras install it),
-or of SCLMD_PYTHON; skipped otherwise. sclmd works in mass-weighted coordinates q = M^{1/2} x with ħ = 1 and
-energies in eV, so windforce's model with masses of one tb mass unit (1/TB_MASS_PER_AMU amu)
-is sclmd's problem directly: K = dyn + V ζ1, Ω = −2 V ξ⁻ (sclmd's exim), γ = η (efric),
-B = V ζ2, D = 2 kT η (classical noise); V = μL − μR. sclmd applies the bias terms only when
-exim, zeta1 and zeta2 are all nonzero, so all three are.
+or of SCLMD_PYTHON; skipped otherwise. sclmd works in mass-weighted coordinates q = M^{1/2} x
+with ħ = 1 and energies in eV, so windforce's model with masses of one tb mass unit
+(1/TB_MASS_PER_AMU amu) is sclmd's problem directly: K = dyn + V ζ1, Ω = −2 V ξ⁻ (sclmd's
+exim), γ = η (efric), B = V ζ2, D = 2 kT η (classical noise); V = μL − μR. sclmd applies the
+bias terms only when exim, zeta1 and zeta2 are all nonzero, so all three are.
 """
 
 import importlib.util
@@ -27,7 +27,7 @@ K_B = 8.6173423e-5  # sclmd's Boltzmann constant, eV/K
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not SCLMD_PYTHON, reason="sclmd is not installed; set SCLMD_PYTHON to a Python with sclmd"),
+    pytest.mark.skipif(not SCLMD_PYTHON, reason="no sclmd; set SCLMD_PYTHON to a Python with it"),
 ]
 
 

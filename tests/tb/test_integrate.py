@@ -76,3 +76,18 @@ def test_contour_validation():
         fermi_contour_integral(lambda z: z[:, None], 0.0, -0.1, -1.0)
     with pytest.raises(ValidationError):
         fermi_contour_integral(lambda z: z[:, None], 0.0, 0.1, 1.0)
+
+
+@pytest.mark.parametrize("w", [1000.0, 10000.0])
+def test_oscillatory_integrand_is_resolved_not_declared_stalled(w):
+    """Hundreds of periods per segment (the Fabry–Pérot ripples of a long device): the error
+    stays flat while the panels are wider than a period, which is not noise."""
+    r = integrate_real(lambda E: np.cos(w * E)[:, None], 0.0, 1.0, atol=1e-9, rtol=0.0)
+    assert abs(r.value[0] - np.sin(w) / w) < 1e-9
+
+
+def test_noisy_integrand_is_declared_stalled():
+    rng = np.random.default_rng(1)
+    noisy = lambda E: (1 + 1e-6 * rng.standard_normal(E.shape))[:, None]  # noqa: E731
+    with pytest.raises(ConvergenceError, match="stalled"):
+        integrate_real(noisy, 0.0, 1.0, atol=1e-12, rtol=0.0)

@@ -262,7 +262,8 @@ def integrate_path(
         if panels:
             running = running + sum(p[3] for p in panels)
         scale = max(scale, float(np.max(np.abs(running), initial=0.0)))
-        history.append((len(panels), n_eval, err_total, pending))
+        narrowest = min((t1 - t0 for _, t0, t1, _ in panels), default=0.0)
+        history.append((len(panels), n_eval, err_total, pending, narrowest))
         if _stalled(history):
             bar.close()
             raise ConvergenceError(
@@ -291,16 +292,24 @@ def integrate_path(
     )
 
 
+#: Panels wider than this (in the mapped variable of a segment, whose length is 1) may still
+#: be resolving oscillations: no stall is declared while every unconverged panel is wider.
+STALL_WIDTH = 2.0**-10
+
+
 def _stalled(history: list[tuple]) -> bool:
-    """Error of the unconverged panels not cut 4× in four rounds while their number grew 4×.
+    """Error of the unconverged panels not cut 4× in four rounds while their number grew 4×,
+    once some of them are narrower than :data:`STALL_WIDTH`.
 
     A smooth integrand loses a factor ~2⁹ per halving on converging panels; a
-    noisy one (rounding, or numerical noise of the integrand) does not shrink.
+    noisy one (rounding, or numerical noise of the integrand) does not shrink. An
+    oscillatory integrand does not shrink either until the panels resolve its
+    period (e.g. the Fabry–Pérot ripples of a long device), hence the width.
     """
     if len(history) < 5:
         return False
-    (n_old, *_, e_old), (n_new, *_, e_new) = history[-5], history[-1]
-    return n_new >= 4 * max(n_old, 1) and e_new > 0.25 * e_old
+    (n_old, *_, e_old, _), (n_new, *_, e_new, narrowest) = history[-5], history[-1]
+    return n_new >= 4 * max(n_old, 1) and e_new > 0.25 * e_old and narrowest < STALL_WIDTH
 
 
 def integrate_real(
