@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
-import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -18,11 +15,30 @@ import numpy as np
 import pytest
 
 from tests.badinput import assert_clean_failure, run_cli
+from tests.io.trajectory_run import kill_after_segments
 from tests.sweep.fuzz import toml_document
 from windforce.dynamics.langevin import Frames
 from windforce.io.trajectory import read_checkpoint, read_trajectory
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def interrupt_at_third_segment(monkeypatch) -> None:
+    """Make the trajectory writer raise KeyboardInterrupt (Ctrl-C) at its third segment."""
+    from windforce.io import trajectory
+
+    original = trajectory._write_segment
+    calls = {"n": 0}
+
+    def write_then_stop(path, frames):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise KeyboardInterrupt
+        original(path, frames)
+
+    monkeypatch.setattr(trajectory, "_write_segment", write_then_stop)
+
+
 EXAMPLE = ROOT / "examples" / "tb" / "bent_chain_md.toml"
 BASE = tomllib.loads(EXAMPLE.read_text())
 
@@ -73,21 +89,7 @@ def test_killed_run_resumes_to_the_identical_trajectory(tmp_path):
     parts = tmp_path / "killed.nc.parts"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "windforce.cli", "tb", "md", str(src), "--out", str(out)]
-    proc = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(parts.glob("segment_*.npz"))) < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_segments(command, parts, timeout=120, env=env)
     assert (parts / "checkpoint.npz").exists() and not out.exists(), "the kill did not land"
     assert (parts / "reference.npz").exists()
     state, _ = read_checkpoint(parts / "checkpoint.npz")
@@ -102,18 +104,7 @@ def test_a_checkpoint_of_another_input_is_refused_before_any_work(tmp_path, monk
     src = md_input(tmp_path, steps=24, checkpoint_every=6)
     out = tmp_path / "t.nc"
 
-    from windforce.io import trajectory
-
-    original = trajectory._write_segment
-    calls = {"n": 0}
-
-    def write_then_stop(path, frames):
-        calls["n"] += 1
-        if calls["n"] > 2:
-            raise KeyboardInterrupt
-        original(path, frames)
-
-    monkeypatch.setattr(trajectory, "_write_segment", write_then_stop)
+    interrupt_at_third_segment(monkeypatch)
     assert run_cli(["tb", "md", src, "--out", out, "--no-progress"]).status == 130
     monkeypatch.undo()
     other = md_input(tmp_path, "other.toml", steps=24, checkpoint_every=6, seed=8)
@@ -132,18 +123,7 @@ def test_an_interrupted_run_with_the_engine_tensors_resumes_identically(tmp_path
     assert np.max(np.abs(ds["noise_input"].values)) > 0  # the engine's noise acts
     out = tmp_path / "t.nc"
 
-    from windforce.io import trajectory
-
-    original = trajectory._write_segment
-    calls = {"n": 0}
-
-    def write_then_stop(path, frames):
-        calls["n"] += 1
-        if calls["n"] > 2:
-            raise KeyboardInterrupt
-        original(path, frames)
-
-    monkeypatch.setattr(trajectory, "_write_segment", write_then_stop)
+    interrupt_at_third_segment(monkeypatch)
     assert run_cli(["tb", "md", src, "--out", out, "--no-progress"]).status == 130
     monkeypatch.undo()
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.io.trajectory_run import ATOMS, CHUNK, EVERY, N_STEPS, build, run
+from tests.io.trajectory_run import (
+    ATOMS,
+    CHUNK,
+    EVERY,
+    N_STEPS,
+    build,
+    kill_after_segments,
+    run,
+)
 from windforce.dynamics import Frames
 from windforce.errors import ValidationError
 from windforce.io.extxyz import read_extxyz
@@ -120,20 +124,7 @@ def test_interrupted_run_resumes_to_the_identical_trajectory(tmp_path):
 def test_sigkill_then_rerun_gives_the_identical_trajectory(tmp_path):
     out = tmp_path / "killed.nc"
     parts = tmp_path / "killed.nc.parts"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.io.trajectory_run", str(out), "0.003"],
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(parts.glob("segment_*.npz"))) < 4 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.killpg(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_segments([sys.executable, "-m", "tests.io.trajectory_run", str(out), "0.003"], parts)
     assert (parts / "checkpoint.npz").exists() and not out.exists(), "the kill did not land partway"
     state, _ = read_checkpoint(parts / "checkpoint.npz")
     assert 0 < state["step"] < N_STEPS

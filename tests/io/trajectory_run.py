@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from windforce.dynamics import LangevinIntegrator, noise_kernel
 from windforce.io.trajectory import TrajectoryAtoms, record_trajectory
 
+ROOT = Path(__file__).resolve().parents[2]
 N_STEPS, EVERY, CHUNK = 600, 3, 40
 PARAMETERS = {"model": "test waterwheel", "bias": 0.5}
 ATOMS = TrajectoryAtoms(["Au", "C", "Au"], [[0.0, 0, 0], [1.4, 1.2, 0], [2.8, 0, 0]], [3, 4])
+
+
+def kill_after_segments(
+    command: list[str], parts: Path, n: int = 4, timeout: float = 60.0, env: dict | None = None
+) -> None:
+    """Start ``command`` in its own session, SIGKILL the whole group once ``parts`` holds ``n``
+    trajectory segments (or after ``timeout`` seconds), and wait for it."""
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while len(list(parts.glob("segment_*.npz"))) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
 
 
 def build(delay: float = 0.0) -> LangevinIntegrator:
