@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +28,6 @@ from windforce.io.trajectory import (
     write_trajectory,
 )
 from windforce.units import TB_TIME_FS
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_write_trajectory_netcdf_and_extxyz(tmp_path):
