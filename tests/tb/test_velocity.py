@@ -389,3 +389,24 @@ def test_friction_at_a_clean_subband_edge_is_refused_with_the_edge_named():
     assert np.isfinite(inside.friction).all() and inside.friction[0, 0] > 0
     with pytest.raises(ConvergenceError, match=r"subband edges at \[-2.0\] eV"):
         vel.adiabatic_tensors(clean_chain({"L": -1.9, "R": -2.1}), [6])
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.4])
+def test_a_bound_state_below_the_band_carries_no_friction(bias):
+    """The displaced corner of the bent chain splits a bound state off just below the band
+    edge (|G| ~ 50 at E = −2.0005 eV), 25 kT below μ_R: its η-Lorentzian squared would make
+    γ ∝ 1/η; with D_S taken from the reservoirs inside their bands it carries no friction,
+    as it carries no noise, and D = 2kTγ holds at equilibrium."""
+    from windforce.tb.bent_chain import CORNER_X, CORNER_Y
+
+    ch = bent_chain_problem(0.3)
+    R = ch.problem_sc.coordinates()
+    R[CORNER_X] += 0.05
+    R[CORNER_Y] += 0.03
+    mus = ch.potentials(bias)
+    st = ch.problem_sc.solve(mus, {k: 0.025 for k in mus}, R=R)
+    T = vel.adiabatic_tensors(st, [CORNER_X, CORNER_Y])
+    assert np.all(np.isfinite(T.friction)) and T.error < 1e-9
+    assert np.linalg.eigvalsh(T.friction)[0] > 0
+    if bias == 0:
+        assert np.max(np.abs(T.noise - 2 * 0.025 * T.friction)) < 1e-12

@@ -444,11 +444,13 @@ def _thermal(setup: _Setup, g, mu: float, kT: float, arrays: int):
         vals = setup.chunked(g, np.real(E), arrays)
         return vals * mdf.reshape((-1,) + (1,) * (vals.ndim - 1))
 
-    r = integrate_real(
+    # cut at the leads' band edges too, mapped so that their square-root cusps are smooth
+    r = integrate_window(
         weighted,
         mu - FERMI_CUTOFF * kT,
         mu + FERMI_CUTOFF * kT,
         breakpoints=[mu],
+        edges=setup.system.band_edges(),
         atol=setup.tol * setup.scale**2,
         rtol=0.0,
     )
@@ -520,11 +522,15 @@ def _velocity(s: _Setup):
     errs: dict[str, float] = {}
 
     def surface(E):
+        # D_S from the reservoirs' spectral functions inside their bands: a bound state,
+        # which no reservoir broadens, has no electron-hole continuum to dissipate into
+        # (its η-Lorentzian squared would give 1/η); only the antisymmetric part of
+        # M = Tr[F̂ G⁺ F̂ G⁻] enters, in which a bound state's pole cancels
         G = P.green(E + 0j)
-        Gm = _dag(G)
-        D = (Gm - G) / (2j * np.pi)
-        return np.stack([s.traces(D, D), s.traces(G, Gm)], axis=1)  # (nE, 2, nI, nI)
+        D = P.lesser(E, system.band_mask(E) / (2 * np.pi), G)
+        return np.stack([s.traces(D, D), A(s.traces(G, _dag(G)))], axis=1)  # (nE, 2, nI, nI)
 
+    A = _antisym
     fs, fs_err = _thermal(s, surface, mu, kT, 6)
     gamma = np.pi * s.gs * np.real(fs[0])
 
@@ -542,8 +548,7 @@ def _velocity(s: _Setup):
             lambda E: sea(E + 0j) * fermi(E, mu, kT)[:, None, None], -np.inf, e_min, **tol
         )
         K_val, K_err = K_val + tail.value, K_err + tail.error
-    A = _antisym
-    berry = s.gs / (2 * np.pi) * (-2 * A(np.real(K_val)) + A(np.real(fs[1])))
+    berry = s.gs / (2 * np.pi) * (-2 * A(np.real(K_val)) + np.real(fs[1]))
     errs["fermi_surface"] = s.gs * float(fs_err)
     errs["fermi_sea"] = s.gs / np.pi * float(K_err)
     lo, hi = system.window()
