@@ -471,7 +471,7 @@ def _has_probes(system: OpenSystem) -> bool:
 
 @contextmanager
 def _edge_hint(system: OpenSystem):
-    """Name the leads' subband edges in the window when an integral of products fails.
+    """Name the leads' subband edges in range when an integral of products fails.
 
     At such an edge a clean channel's spectral function diverges like (E − E₀)^{−1/2},
     and the friction and noise integrands like 1/(E − E₀): the integral is infinite
@@ -502,7 +502,7 @@ def velocity_matrix(state: SteadyState, coords: Any = None) -> tuple[np.ndarray,
     Γ = −2 g_s Im ∫ Tr[F̂_I ∂_E G⁺ F̂_J ρ(E)] dE, split with ρ = f_ref D_S + ρ_w:
 
     - reference Fermi sea (docs/velocity_forces.md, Eqs. V8–V10):
-      γ_ref = π g_s ∫ (−f') Tr[F̂_I D_S F̂_J D_S] dE,
+      γ_ref = π g_s ∫ (−f') Tr[F̂_I D_S F̂_J D_S] dE (D_S = Σ_α D_α inside the bands),
       B_ref = (g_s/2π)[−2 A(Re K) + ∫ (−f') A(M) dE], A(X) = (X − Xᵀ)/2,
       K_IJ = ∫ f Tr[F̂_I ∂G⁺ F̂_J G⁺] dE on the Fermi contour (probe tails on the real
       axis), M_IJ = Tr[F̂_I G⁺ F̂_J G⁻];
