@@ -235,3 +235,17 @@ def test_energy_resolved_curl_has_the_same_shape_at_zero_bias():
     out = run_input(load_input(raw))["variables"]
     assert out["curl_spectrum"][1].shape == (101, 2, 2)
     assert np.all(out["curl_spectrum"][1] == 0) and np.all(out["curl"][1] == 0)
+
+
+@pytest.mark.parametrize("p", [2.0, 2.5])
+def test_neutrality_series_limit_and_its_error(p):
+    """The n → ∞ extrapolation of reproduce's neutrality series on synthetic series with a
+    logarithmic approach: exact for the assumed form, and an error that covers the limit when
+    the form is off (exponent 2.5 instead of 2)."""
+    from windforce.reproduce.todorov2010 import _series_limit
+
+    n = np.array([0, 1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1000], float)
+    curl = 0.01 + 0.5 / (np.log(np.maximum(n, 1)) + 1.3) ** p
+    inf, err = _series_limit(n, curl)
+    assert abs(inf - 0.01) <= err + 1e-9
+    assert err < (1e-6 if p == 2.0 else 0.5 * abs(curl[-1] - 0.01))
