@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.sweep.fuzz import toml_document
 from windforce.cli import main
 from windforce.errors import ValidationError
 from windforce.io import read_csv
@@ -158,7 +159,7 @@ def test_tensors_table_runs_and_exports_for_sclmd(tmp_path):
         "export": str(tmp_path / "EPH.nc"),
     }
     source = tmp_path / "bc.toml"
-    source.write_text(_toml(raw))
+    source.write_text(toml_document(raw))
     out = tmp_path / "bc.nc"
     assert main(["tb", "run", str(source), "--out", str(out)]) == 0
     ds = xr.open_dataset(out)
@@ -198,31 +199,10 @@ def test_tensors_export_checked_before_work(tmp_path, capsys):
     raw = _raw()
     raw["tensors"] = {"masses": [1.0, 1.0], "export": str(tmp_path / "EPH.txt")}
     source = tmp_path / "bc.toml"
-    source.write_text(_toml(raw))
+    source.write_text(toml_document(raw))
     assert main(["tb", "run", str(source), "--out", str(tmp_path / "o.nc")]) == 2
     assert "tensors.export" in capsys.readouterr().err
     assert not (tmp_path / "o.nc").exists()
-
-
-def _toml(raw) -> str:
-    """A minimal TOML writer for the test inputs (tables, arrays of tables, values)."""
-    import json
-
-    def value(v):
-        return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
-
-    lines = []
-    for key, v in raw.items():
-        if isinstance(v, dict):
-            lines.append(f"[{key}]")
-            lines += [f"{k} = {value(x)}" for k, x in v.items()]
-        elif isinstance(v, list) and v and isinstance(v[0], dict):
-            for item in v:
-                lines.append(f"[[{key}]]")
-                lines += [f"{k} = {value(x)}" for k, x in item.items()]
-        else:
-            lines.insert(0, f"{key} = {value(v)}")
-    return "\n".join(lines) + "\n"
 
 
 def test_energy_resolved_curl_has_the_same_shape_at_zero_bias():
