@@ -59,3 +59,14 @@ def test_check_memory_names_parameter_and_what_fits():
     assert check_memory("n", 10, 1e3) == 10
     with pytest.raises(ValidationError, match=r"invalid n=.*GB.*n <= 5"):
         check_memory("n", 10**9, 1e18, fits="n <= 5")
+
+
+def test_check_number_takes_one_finite_real_number_in_range():
+    from windforce.errors import check_number
+
+    assert check_number("x", 3, 0.0, 5.0) == 3.0 and isinstance(check_number("x", 3), float)
+    for bad in (True, "1", [1.0], None, float("nan")):
+        with pytest.raises(ValidationError, match="x"):
+            check_number("x", bad)
+    with pytest.raises(ValidationError, match=r"\(0, 5\]"):
+        check_number("x", 0.0, 0.0, 5.0, low_inclusive=False)

@@ -28,6 +28,7 @@ __all__ = [
     "check_finite",
     "check_hermitian",
     "check_memory",
+    "check_number",
     "check_range",
     "closest",
     "did_you_mean",
@@ -127,6 +128,25 @@ def check_range(
         hi = "inf)" if high is None else f"{high:g}" + ("]" if high_inclusive else ")")
         raise ValidationError(name, value, f"values in {lo}, {hi}")
     return arr
+
+
+def check_number(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """One finite real number inside [low, high] (booleans, strings and lists are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(name, value, "a number")
+    return float(
+        check_range(
+            name, value, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive
+        )
+    )
 
 
 def closest(value: Any, choices: Iterable[Any]) -> Any | None:

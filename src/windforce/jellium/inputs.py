@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from windforce.errors import ValidationError, check_choice, check_range, closest
+from windforce.errors import ValidationError, check_choice, check_number, closest
 from windforce.jellium.impurity import GEOMETRIES, MOLECULES, NUCLEI
 from windforce.jellium.kernels import KERNELS
 from windforce.jellium.nanomotor import ODE_METHODS
@@ -29,7 +29,6 @@ __all__ = [
     "check_tables",
     "integer",
     "load_toml",
-    "number",
 ]
 
 _GAS = ("rs", "kernel")
@@ -80,25 +79,6 @@ def check_tables(data: Any, tables: dict[str, tuple[str, ...]]) -> dict[str, dic
     return {t: dict(data.get(t, {})) for t in tables}
 
 
-def number(
-    name: str,
-    value: Any,
-    low: float | None = None,
-    high: float | None = None,
-    *,
-    low_inclusive: bool = True,
-    high_inclusive: bool = True,
-) -> float:
-    """One finite real number inside [low, high] (booleans, strings and lists are refused)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(name, value, "a number")
-    return float(
-        check_range(
-            name, value, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive
-        )
-    )
-
-
 def integer(name: str, value: Any, low: int, high: int) -> int:
     """One integer in [low, high] (a float with a fractional part is refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
@@ -117,12 +97,12 @@ def _string(name: str, value: Any, choices: Any) -> str:
 def _mass(name: str, value: Any) -> float:
     if isinstance(value, str):
         return NUCLEI[_string(name, value, NUCLEI)][1]
-    return number(name, value, 0.0, low_inclusive=False)
+    return check_number(name, value, 0.0, low_inclusive=False)
 
 
 def _gas(tab: dict[str, Any]) -> dict[str, Any]:
     return {
-        "rs": number("gas.rs", tab.get("rs", 2.0), 0.0, 1000.0, low_inclusive=False),
+        "rs": check_number("gas.rs", tab.get("rs", 2.0), 0.0, 1000.0, low_inclusive=False),
         "kernel": _string("gas.kernel", tab.get("kernel", "rmcp07"), KERNELS),
     }
 
@@ -138,13 +118,13 @@ def _impurity(tab: dict[str, Any]) -> dict[str, Any]:
         n1, n2 = MOLECULES[_string("impurity.molecule", tab["molecule"], MOLECULES)]
         (z1, m1), (z2, m2) = NUCLEI[n1], NUCLEI[n2]
     else:
-        z1 = number("impurity.z1", tab.get("z1", 1.0), 0.0, 100.0, low_inclusive=False)
-        z2 = number("impurity.z2", tab.get("z2", 1.0), 0.0, 100.0, low_inclusive=False)
+        z1 = check_number("impurity.z1", tab.get("z1", 1.0), 0.0, 100.0, low_inclusive=False)
+        z2 = check_number("impurity.z2", tab.get("z2", 1.0), 0.0, 100.0, low_inclusive=False)
         m1 = _mass("impurity.m1", tab.get("m1", "proton"))
         m2 = _mass("impurity.m2", tab.get("m2", "deuteron"))
     out = {"z1": z1, "z2": z2, "m1": m1, "m2": m2}
     if "d" in tab:
-        out["d"] = number("impurity.d", tab["d"], 0.0, 1e4, low_inclusive=False)
+        out["d"] = check_number("impurity.d", tab["d"], 0.0, 1e4, low_inclusive=False)
     return out
 
 
@@ -162,15 +142,17 @@ def check_pulse_input(data: Any) -> dict[str, dict[str, Any]]:
     shape = _string("pulse.shape", pul.get("shape", "rectangular"), PULSE_SHAPES)
     pulse: dict[str, Any] = {"shape": shape}
     if "duration" in pul:
-        pulse["duration"] = number(
+        pulse["duration"] = check_number(
             "pulse.duration", pul["duration"], 0.0, 1e12, low_inclusive=False
         )
     if shape == "smooth" or "ramp" in pul:
-        pulse["ramp"] = number("pulse.ramp", pul.get("ramp", 0.0), 0.0, 1e12, low_inclusive=False)
+        pulse["ramp"] = check_number(
+            "pulse.ramp", pul.get("ramp", 0.0), 0.0, 1e12, low_inclusive=False
+        )
         if 2.0 * pulse["ramp"] > pulse.get("duration", np.inf):
             raise ValidationError("pulse.ramp", pulse["ramp"], "at most duration/2")
     if shape == "ac" or "frequency" in pul:
-        pulse["frequency"] = number(
+        pulse["frequency"] = check_number(
             "pulse.frequency", pul.get("frequency", 0.0), 0.0, 1e3, low_inclusive=False
         )
     geometries = out.get("geometries", list(GEOMETRIES))
@@ -183,7 +165,7 @@ def check_pulse_input(data: Any) -> dict[str, dict[str, Any]]:
     for g in geometries:
         _string("output.geometries", g, GEOMETRIES)
     if "angle" in pul:
-        pulse["angle"] = number("pulse.angle", pul["angle"], -360.0, 360.0)
+        pulse["angle"] = check_number("pulse.angle", pul["angle"], -360.0, 360.0)
         if len(geometries) != len(GEOMETRIES):
             raise ValidationError(
                 "output.geometries", geometries, "both geometries when pulse.angle is given"
@@ -196,7 +178,7 @@ def check_pulse_input(data: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(output["file"], str) or not output["file"]:
         raise ValidationError("output.file", output["file"], "a file name (.nc)")
     if "t_end" in out:
-        output["t_end"] = number("output.t_end", out["t_end"], 0.0, 1e13, low_inclusive=False)
+        output["t_end"] = check_number("output.t_end", out["t_end"], 0.0, 1e13, low_inclusive=False)
         if output["t_end"] < pulse.get("duration", 0.0):
             raise ValidationError("output.t_end", output["t_end"], "at least pulse.duration")
     return {
@@ -220,10 +202,10 @@ def check_ac_input(data: Any) -> dict[str, dict[str, Any]]:
     cfg = check_tables(data, AC_TABLES)
     drv, spc, run, out = cfg["drive"], cfg["spectrum"], cfg["run"], cfg["output"]
     spectrum = {
-        "omega_min": number(
+        "omega_min": check_number(
             "spectrum.omega_min", spc.get("omega_min", 1e-6), 0.0, 10.0, low_inclusive=False
         ),
-        "omega_max": number(
+        "omega_max": check_number(
             "spectrum.omega_max", spc.get("omega_max", 1e-1), 0.0, 10.0, low_inclusive=False
         ),
         "n_omega": integer("spectrum.n_omega", spc.get("n_omega", 801), 2, 100001),
@@ -234,7 +216,7 @@ def check_ac_input(data: Any) -> dict[str, dict[str, Any]]:
             spectrum["omega_max"],
             f"> omega_min = {spectrum['omega_min']:g}",
         )
-    rtol = number("run.rtol", run.get("rtol", 1e-9), 1e-14, 1e-2)
+    rtol = check_number("run.rtol", run.get("rtol", 1e-9), 1e-14, 1e-2)
     file = out.get("file", "ac.nc")
     figure = out.get("figure", str(Path(file).with_suffix("")))
     for name, value in (("output.file", file), ("output.figure", figure)):
@@ -244,22 +226,24 @@ def check_ac_input(data: Any) -> dict[str, dict[str, Any]]:
         "gas": _gas(cfg["gas"]),
         "impurity": _impurity(cfg["impurity"]),
         "drive": {
-            "amplitude": number(
+            "amplitude": check_number(
                 "drive.amplitude", drv.get("amplitude", 1e-3), 0.0, 1.0, low_inclusive=False
             ),
-            "frequency": number(
+            "frequency": check_number(
                 "drive.frequency", drv.get("frequency", 1e-3), 0.0, 10.0, low_inclusive=False
             ),
-            "angle": number("drive.angle", drv.get("angle", 45.0), -360.0, 360.0),
+            "angle": check_number("drive.angle", drv.get("angle", 45.0), -360.0, 360.0),
         },
         "spectrum": spectrum,
         "run": {
-            "periods": number(
+            "periods": check_number(
                 "run.periods", run.get("periods", 200.0), 0.0, 1e6, low_inclusive=False
             ),
             "n_out": integer("run.n_out", run.get("n_out", 20001), 16, 2000001),
             "rtol": rtol,
-            "atol": number("run.atol", run.get("atol", 1e-12), 0.0, 1e-2, low_inclusive=False),
+            "atol": check_number(
+                "run.atol", run.get("atol", 1e-12), 0.0, 1e-2, low_inclusive=False
+            ),
             "method": _string("run.method", run.get("method", "DOP853"), ODE_METHODS),
         },
         "output": {"file": file, "figure": figure},

@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from windforce.errors import ValidationError, check_choice, check_finite, check_range
+from windforce.errors import (
+    ValidationError,
+    check_choice,
+    check_finite,
+    check_number,
+    check_range,
+)
 from windforce.tb.functionals import ChargingEnergy, Hubbard, LocalChargeNeutrality, OhnoHartree
 from windforce.tb.model import Builder, ExponentialHopping, LinearHopping, PowerLawHopping
 from windforce.tb.scf import MeanFieldProblem
@@ -108,9 +114,7 @@ def _need(table: Mapping, key: str, where: str) -> Any:
 def _number(
     value: Any, name: str, low: float | None = None, high: float | None = None, **kw: Any
 ) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(name, value, "a number")
-    return float(check_range(name, value, low, high, **kw))
+    return check_number(name, value, low, high, **kw)
 
 
 def _integer(value: Any, name: str, low: int, high: int | None = None) -> int:
